@@ -1,0 +1,1 @@
+"""Storage: Postgres (system of record, with an embedded default) and the DuckDB warehouse."""

@@ -1,0 +1,111 @@
+"""Fixtures shared by every test: the reference data, and a real Postgres per test.
+
+Postgres is `DATABASE_URL` when set, else the embedded default (pgserver) in a temporary directory:
+the same code path the product uses. Each test that asks for `pg_url` gets a fresh database cloned
+from a migrated template, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real reference data (NVD, OSCAL, HIPAA, OTS) the project ships beside the code."""
+    path = Path(os.environ.get("OSIRIS_SHARED_DATA") or REPO.parent / "shared" / "data")
+    if not path.is_dir():
+        pytest.fail(f"reference data not found at {path}; set OSIRIS_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _osiris_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Never touch the developer's ~/.osiris from a test run.
+    home = tmp_path_factory.mktemp("osiris-home")
+    os.environ["OSIRIS_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    return home
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(_osiris_home: Path) -> str:
+    """A URL of the Postgres server under test (any database on it)."""
+    from warehouse.pg import database_url
+
+    return database_url()
+
+
+async def _admin(url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(url)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server_url: str) -> str:
+    """A migrated database that per-test databases are cloned from."""
+    from warehouse.migrate import apply_migrations
+    from warehouse.pg import with_database
+
+    name = f"osiris_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def _make() -> None:
+        conn = await _admin(pg_server_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        await apply_migrations(with_database(pg_server_url, name))
+
+    asyncio.run(_make())
+    yield name
+
+    async def _drop() -> None:
+        conn = await _admin(pg_server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(_drop())
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str, pg_template: str) -> str:
+    """A fresh, migrated database for one test; dropped afterwards."""
+    from warehouse.pg import with_database
+
+    name = f"osiris_t_{uuid.uuid4().hex[:12]}"
+
+    async def _create() -> None:
+        conn = await _admin(pg_server_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(_create())
+    yield with_database(pg_server_url, name)
+
+    async def _drop() -> None:
+        conn = await _admin(pg_server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(_drop())
+
+
+def osiris_cmd() -> list[str]:
+    """The argv prefix that runs the installed `osiris` command in this interpreter."""
+    import sys
+
+    return [sys.executable, "-m", "cli.main"]
