@@ -113,3 +113,30 @@ class PhiDetectedError(PhiError):
     def __init__(self, categories: list[str]):
         self.categories = categories
         super().__init__("text still holds PHI: " + ", ".join(sorted(set(categories))))
+
+
+# --- Evidence -------------------------------------------------------------------------------------
+
+
+class EvidenceError(ContractError):
+    """Base of evidence bundle, signature and Merkle errors (chain breaks are returned, not raised)."""
+
+
+class MalformedEvidenceError(EvidenceError):
+    """A bundle or signed bundle does not fit its schema, or a hash is not 32 hex-encoded bytes."""
+
+
+class EvidenceSignatureError(EvidenceError):
+    """An evidence signature does not verify over the bundle's canonical bytes (altered or forged)."""
+
+
+class EvidenceKeyMismatchError(EvidenceError):
+    """A signed bundle names a key id other than the key it is being verified with."""
+
+
+class MerkleInputError(EvidenceError):
+    """A Merkle tree or path was asked for with no leaves or a leaf index outside the tree."""
+
+
+class MerklePathError(EvidenceError):
+    """A Merkle path does not lead from its leaf to the expected root."""
