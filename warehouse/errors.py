@@ -87,3 +87,22 @@ class CpeParseError(MatchError, ValueError):
 
 class InventoryError(MatchError):
     """An inventory file is malformed (missing columns, empty device id, bad CPE on a row)."""
+
+
+# --- DuckDB warehouse and extraction --------------------------------------------------------------
+
+
+class DuckDbError(WarehouseError):
+    """The DuckDB warehouse could not be opened, read or written."""
+
+
+class DuckDbLockedError(DuckDbError):
+    """Another process kept the warehouse file's single write lock for longer than the wait."""
+
+
+class MartNameError(DuckDbError, ValueError):
+    """A mart name is not a plain lower-case identifier (it becomes a table and a file name)."""
+
+
+class ExtractError(WarehouseError):
+    """Telemetry could not be extracted from Postgres (no such table, or no `ingest_seq` column)."""
