@@ -15,7 +15,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts._conditions import MISSING, OPERATORS, Predicate, compile_conditions
+from contracts._conditions import OPERATORS, Predicate, compile_conditions
+from contracts._rule_index import RuleIndex
 from contracts.errors import (
     DuplicateRuleError,
     MissingRunbookError,
@@ -30,7 +31,6 @@ __all__ = ["ACTIONS", "OPERATORS", "Rule", "RuleSet", "RuleSetError", "load_rule
 ACTIONS = ("execute_runbook", "escalate", "suppress")
 SOURCES = ("builtin", "promoted", "manual")
 STATUSES = ("active", "shadow")
-INDEX_FIELD = "check_type"
 _KEYS = {
     "id",
     "priority",
@@ -175,44 +175,6 @@ def _facts(incident: Any) -> Mapping[str, Any]:
     raise TypeError(f"an incident must be a mapping or have .facts(), got {type(incident).__name__}")
 
 
-def _index_keys(rule: Rule) -> list[Any] | None:
-    """The check_type values a rule pins with a top-level eq / in, or None when it pins none."""
-    for cond in rule.conditions:
-        if not isinstance(cond, Mapping) or cond.get("field") != INDEX_FIELD:
-            continue
-        op, value = cond.get("operator"), cond.get("value")
-        if op == "eq" and isinstance(value, str | int | float):
-            return [value]
-        if op == "in" and all(isinstance(v, str | int | float) for v in value):
-            return list(value)
-    return None
-
-
-class _Index:
-    """Candidates per check_type, each list pre-sorted by precedence and merged with unindexed rules."""
-
-    def __init__(self, rules: Iterable[Rule]):
-        ordered = sorted(rules, key=lambda r: r.precedence)
-        self.unindexed: tuple[Rule, ...] = tuple(r for r in ordered if _index_keys(r) is None)
-        by_key: dict[Any, list[Rule]] = {}
-        for rule in ordered:
-            for key in _index_keys(rule) or ():
-                bucket = by_key.setdefault(key, [])
-                if not bucket or bucket[-1] is not rule:  # `in ["a", "a"]` lists a key twice
-                    bucket.append(rule)
-        self.by_key: dict[Any, tuple[Rule, ...]] = {
-            key: tuple(sorted((*bucket, *self.unindexed), key=lambda r: r.precedence))
-            for key, bucket in by_key.items()
-        }
-
-    def candidates(self, facts: Mapping[str, Any]) -> tuple[Rule, ...]:
-        key = facts.get(INDEX_FIELD, MISSING)
-        try:
-            return self.by_key.get(key, self.unindexed)
-        except TypeError:  # an unhashable check_type equals no indexed key
-            return self.unindexed
-
-
 class RuleSet:
     """A validated, compiled set of rules with an index on check_type."""
 
@@ -224,9 +186,9 @@ class RuleSet:
                 raise DuplicateRuleError("two rules share this id", rule_id=rule.id)
             seen.add(rule.id)
         enabled = [r for r in self.rules if r.enabled]
-        self._active = _Index(r for r in enabled if r.status == "active")
-        self._shadow = _Index(r for r in enabled if r.status == "shadow")
-        self._enabled = _Index(enabled)
+        self._active = RuleIndex(r for r in enabled if r.status == "active")
+        self._shadow = RuleIndex(r for r in enabled if r.status == "shadow")
+        self._enabled = RuleIndex(enabled)
         self._by_id = {r.id: r for r in self.rules}
 
     def __len__(self) -> int:
@@ -257,7 +219,7 @@ class RuleSet:
         return self._all(self._shadow, incident, site_id)
 
     @staticmethod
-    def _all(index: _Index, incident: Any, site_id: str | None) -> list[Rule]:
+    def _all(index: RuleIndex, incident: Any, site_id: str | None) -> list[Rule]:
         facts = _facts(incident)
         site = site_id if site_id is not None else facts.get("site_id")
         return [r for r in index.candidates(facts) if r.applies_to_site(site) and r._predicate(facts)]

@@ -331,6 +331,47 @@ def test_rule_direct_construction_is_validated() -> None:
         Rule(id="R", conditions=[_cond("a", "like", "x")], action="escalate")
 
 
+# --- index edge cases -------------------------------------------------------------------------------
+
+
+def test_index_unhashable_check_type_tries_unpinned_rules() -> None:
+    ruleset = load_rules([
+        _rule("PINNED", _cond("check_type", "eq", "a"), priority=9),
+        _rule("LIST", _cond("check_type", "contains", "a")),
+    ])  # fmt: skip
+    assert ruleset.match({"check_type": ["a", "b"]}).id == "LIST"
+    assert ruleset.match({"check_type": {"a": 1}}).id == "LIST"
+
+
+def test_index_missing_or_null_check_type_matches_not_exists_rule() -> None:
+    ruleset = load_rules(
+        [_rule("NONE", _cond("check_type", "not_exists")), _rule("A", _cond("check_type", "eq", "a"))]
+    )
+    assert ruleset.match({}).id == "NONE"
+    assert ruleset.match({"check_type": None}).id == "NONE"
+    assert ruleset.match({"check_type": "a"}).id == "A"
+
+
+def test_index_number_and_bool_check_types_not_confused() -> None:
+    ruleset = load_rules(
+        [_rule("GT0", _cond("check_type", "gt", 0)), _rule("TRUE", _cond("check_type", "eq", True))]
+    )
+    assert ruleset.match({"check_type": True}).id == "TRUE"
+    assert ruleset.match({"check_type": 1}).id == "GT0"
+    assert ruleset.match({"check_type": True}).id == "TRUE"
+
+
+def test_index_unseen_check_type_uses_prefix_and_pattern_rules() -> None:
+    ruleset = load_rules([
+        _rule("PREFIX", _cond("check_type", "startswith", "fire")),
+        _rule("PATTERN", _cond("check_type", "regex", "_policy$"), priority=1),
+    ])  # fmt: skip
+    assert ruleset.match({"check_type": "firewall_status"}).id == "PREFIX"
+    assert ruleset.match({"check_type": "firewall_policy"}).id == "PATTERN"
+    assert ruleset.match({"check_type": "ntp_status"}) is None
+    assert [r.id for r in ruleset.match_all({"check_type": "firewall_policy"})] == ["PATTERN", "PREFIX"]
+
+
 # --- the index against a brute-force reference ------------------------------------------------------
 
 
