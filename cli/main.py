@@ -12,7 +12,17 @@ import os
 import sys
 
 import click
+import typer
 import typer.main
+
+try:  # typer >= 0.2x carries its own copy of click: its errors are not click's classes
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _typer_click = click.exceptions
+
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_CLICK_ERROR = (click.ClickException, _typer_click.ClickException)
+_ABORT = (click.exceptions.Abort, typer.Abort)
 
 # name -> (module, one-line help). A module that does not exist yet is reported as not built.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -85,12 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every failure is one line on stderr and a non-zero exit, never a traceback."""
     try:
         cli.main(args=argv, prog_name="osiris", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except _CLICK_ERROR as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORT:
         click.echo("error: aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
