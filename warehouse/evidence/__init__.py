@@ -1,0 +1,1 @@
+"""The evidence chain's offline-verifiable core: .ots parsing, block headers, calendars, export packages."""
