@@ -140,3 +140,36 @@ class MerkleInputError(EvidenceError):
 
 class MerklePathError(EvidenceError):
     """A Merkle path does not lead from its leaf to the expected root."""
+
+
+# --- Runbook catalog ------------------------------------------------------------------------------
+
+
+class RunbookError(ContractError):
+    """Base of runbook catalog errors; the message names the runbook (and the param) at fault."""
+
+    def __init__(self, message: str, *, runbook_id: str | None = None, param: str | None = None):
+        self.runbook_id = runbook_id
+        self.param = param
+        where = f"runbook {runbook_id}: " if runbook_id else ""
+        super().__init__(where + message)
+
+
+class CatalogSyntaxError(RunbookError):
+    """A catalog document is not valid YAML/JSON or a runbook does not fit the runbook schema."""
+
+
+class DuplicateRunbookError(RunbookError):
+    """Two runbooks in one catalog share an id."""
+
+
+class UnknownRunbookIdError(RunbookError):
+    """A runbook id that is not in the catalog."""
+
+
+class PlatformNotAllowedError(RunbookError):
+    """A runbook asked to run on a platform it was not written for."""
+
+
+class RunbookParamsError(RunbookError):
+    """Params outside the runbook's schema (unknown key, wrong type, not in the enum, no pattern match)."""
