@@ -167,7 +167,8 @@ def _cve_row(cve: dict[str, Any], where: str) -> dict[str, Any]:
         "description_en": next((d.get("value") for d in _list(cve, "descriptions", where)
                                 if isinstance(d, dict) and d.get("lang") == "en"), None),
     }
-    metrics = cve.get("metrics") or {}
+    metrics = cve.get("metrics")
+    metrics = {} if metrics is None else metrics
     if not isinstance(metrics, dict):
         raise NvdShapeError(f"{where}: `metrics` must be an object")
     best: tuple[float, str, str | None] | None = None
