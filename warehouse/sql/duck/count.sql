@@ -1,0 +1,2 @@
+-- Template: {table} is a checked schema.name.
+SELECT count(*) FROM {table}

@@ -1,0 +1,2 @@
+-- Template: {table} is a checked schema.name.
+INSERT INTO {table} BY NAME SELECT * FROM _frame

@@ -1,0 +1,1 @@
+SELECT last_seq, last_modified FROM raw._cursors WHERE table_name = $name
