@@ -21,9 +21,11 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real reference data (NVD, OSCAL, HIPAA, OTS) the project ships beside the code."""
-    path = Path(os.environ.get("OSIRIS_SHARED_DATA") or REPO.parent / "shared" / "data")
-    if not path.is_dir():
-        pytest.fail(f"reference data not found at {path}; set OSIRIS_SHARED_DATA")
+    from warehouse.settings import reference_data_dir
+
+    path = reference_data_dir()
+    if path is None:
+        pytest.fail("reference data (../shared/data) not found; set OSIRIS_SHARED_DATA")
     return path
 
 
