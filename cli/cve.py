@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from cli._output import emit_json, fail
+from cli._output import fail
 
 app = typer.Typer(help="Match software inventory against NVD CVE records.", no_args_is_help=True,
                   add_completion=False)
@@ -23,15 +24,17 @@ def match(
     inventory: Path = typer.Option(..., "--inventory", help="CSV with columns device_id,cpe."),
 ) -> None:
     """One JSON line per match: {"device_id", "cve_id", "cpe", "cvss"}."""
-    from warehouse.cve_match import match_inventory, read_inventory
+    from warehouse.cve_match import CveIndex, read_inventory
     from warehouse.errors import FeedError, MatchError
     from warehouse.feeds import nvd
 
     try:
         records = nvd.load(cves)
         pairs = read_inventory(inventory)
-        rows = match_inventory(records, pairs)
+        lines = list(CveIndex.from_records(records).json_lines(pairs))
     except (FeedError, MatchError) as exc:
         fail(str(exc))
-    for row in rows:
-        emit_json(row)
+    # A fleet can match a million times: write in blocks, not one flush per line.
+    for start in range(0, len(lines), 10_000):
+        sys.stdout.write("\n".join(lines[start:start + 10_000]) + "\n")
+    sys.stdout.flush()

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -126,6 +127,8 @@ class CveIndex:
                 self._pinned.setdefault((c.part, c.vendor, c.product, c.version), []).append(eid)
             else:
                 self._by_product.setdefault((c.part, c.vendor, c.product), []).append(eid)
+        self.cve_ids = sorted({config.cve_id for config in self.configs})
+        self._cve_rank = {cve: i for i, cve in enumerate(self.cve_ids)}
         self._configs_of: dict[int, list[int]] = {}
         for ci, config in enumerate(self.configs):
             for _, _, members in config.nodes:
@@ -144,8 +147,9 @@ class CveIndex:
                       + self._by_product.get((cpe.part, cpe.vendor, cpe.product), []) + self._scan)
         return [eid for eid in candidates if entry_matches(self.entries[eid], cpe)]
 
-    def match(self, inventory: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
-        """Every (device, CVE, installed CPE) the configurations make vulnerable, sorted."""
+    def _match_codes(self, inventory: Iterable[tuple[str, str]]) -> tuple[list[str], list[str], np.ndarray]:
+        """Matches as (device names, installed CPE texts, int array of [device, cve, cpe] rows),
+        each index being a rank in sorted order, rows sorted and distinct."""
         devices: dict[str, int] = {}
         cpes: dict[Cpe, tuple[str, list[int]]] = {}
         for n, (device_id, text) in enumerate(inventory, 1):
@@ -156,7 +160,6 @@ class CveIndex:
             dev = devices.setdefault(device_id, len(devices))
             cpes.setdefault(cpe, (text, []))[1].append(dev)
         ndev = len(devices)
-        names = list(devices)
         cpe_list = list(cpes.items())
         holders = [np.unique(np.asarray(devs, dtype=np.int64)) for _, (_, devs) in cpe_list]
         hits: dict[int, list[int]] = {}  # entry id -> distinct installed CPEs (indexes) satisfying it
@@ -167,8 +170,6 @@ class CveIndex:
         none = np.zeros(ndev, dtype=bool)
 
         def mask(eid: int) -> np.ndarray:
-            if eid not in hits:
-                return none
             if eid not in masks:
                 m = np.zeros(ndev, dtype=bool)
                 for ci in hits[eid]:
@@ -176,7 +177,8 @@ class CveIndex:
                 masks[eid] = m
             return masks[eid]
 
-        found: set[tuple[int, str, int]] = set()
+        found_devs: list[np.ndarray] = []
+        found_at: list[tuple[int, int, int]] = []  # (cve rank, installed CPE index, count) per chunk
         for cfg_id in sorted({c for eid in hits for c in self._configs_of.get(eid, [])}):
             config = self.configs[cfg_id]
             node_masks = []
@@ -196,19 +198,66 @@ class CveIndex:
                 cmask = ~cmask
             if not cmask.any():
                 continue
+            cve = self._cve_rank[config.cve_id]
             for (_, negate, members), nmask in zip(config.nodes, node_masks, strict=True):
                 if negate:
                     continue  # a negated node's entries describe what must be absent
                 both = cmask & nmask
                 for eid, vulnerable in members:
                     for ci in hits.get(eid, []) if vulnerable else []:
-                        devs = holders[ci]
-                        for dev in devs[both[devs]].tolist():
-                            found.add((dev, config.cve_id, ci))
-        rows = [{"device_id": names[d], "cve_id": cve, "cpe": cpe_list[ci][1][0], "cvss": self.scores.get(cve)}
-                for d, cve, ci in found]
-        rows.sort(key=lambda r: (r["device_id"], r["cve_id"], r["cpe"]))
-        return rows
+                        devs = holders[ci][both[holders[ci]]]
+                        if len(devs):
+                            found_devs.append(devs)
+                            found_at.append((cve, ci, len(devs)))
+        names = sorted(devices)
+        texts = sorted(text for text, _ in cpes.values())
+        if not found_devs:
+            return names, texts, np.zeros((0, 3), dtype=np.int64)
+        # Re-code devices and CPEs by rank so that sorting the integers sorts the strings, then
+        # sort and de-duplicate once on a single int64 key (a CVE may match through two configs).
+        dev_rank = np.empty(ndev, dtype=np.int64)
+        dev_rank[[devices[n] for n in names]] = np.arange(ndev)
+        text_rank = {t: i for i, t in enumerate(texts)}
+        cpe_rank = np.array([text_rank[text] for text, _ in cpes.values()], dtype=np.int64)
+        meta = np.array(found_at, dtype=np.int64)
+        d = dev_rank[np.concatenate(found_devs)]
+        c = np.repeat(meta[:, 0], meta[:, 2])
+        p = np.repeat(cpe_rank[meta[:, 1]], meta[:, 2])
+        ncve, ncpe = len(self.cve_ids), len(texts)
+        if ndev * ncve * ncpe < 2**62:
+            key = np.unique((d * ncve + c) * ncpe + p)
+            return names, texts, np.stack([key // (ncve * ncpe), key // ncpe % ncve, key % ncpe], 1)
+        return names, texts, np.unique(np.stack([d, c, p], 1), axis=0)  # too many for one key
+
+    def match(self, inventory: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Every (device, CVE, installed CPE) the configurations make vulnerable, sorted."""
+        names, texts, rows = self._match_codes(inventory)
+        scores = [self.scores.get(c) for c in self.cve_ids]
+        return [{"device_id": names[d], "cve_id": self.cve_ids[c], "cpe": texts[p], "cvss": scores[c]}
+                for d, c, p in rows.tolist()]
+
+    def match_table(self, inventory: Iterable[tuple[str, str]]) -> Any:
+        """The same matches as a `pyarrow.Table` (device_id, cve_id, cpe, cvss), built column-wise."""
+        import pyarrow as pa
+
+        names, texts, rows = self._match_codes(inventory)
+        return pa.table({
+            "device_id": pa.array(names, pa.string()).take(pa.array(rows[:, 0])),
+            "cve_id": pa.array(self.cve_ids, pa.string()).take(pa.array(rows[:, 1])),
+            "cpe": pa.array(texts, pa.string()).take(pa.array(rows[:, 2])),
+            "cvss": pa.array([self.scores.get(c) for c in self.cve_ids], pa.float64()).take(pa.array(rows[:, 1])),
+        })
+
+    def json_lines(self, inventory: Iterable[tuple[str, str]]) -> Iterator[str]:
+        """The matches as compact JSON lines (the `osiris cve match` output), without building dicts."""
+        names, texts, rows = self._match_codes(inventory)
+        enc_names = [json.dumps(n) for n in names]
+        enc_cves = [json.dumps(c) for c in self.cve_ids]
+        enc_scores = [json.dumps(self.scores.get(c)) for c in self.cve_ids]
+        enc_texts = [json.dumps(t) for t in texts]
+        for d, c, p in rows.tolist():
+            yield (f'{{"device_id":{enc_names[d]},"cve_id":{enc_cves[c]},"cpe":{enc_texts[p]},'
+                   f'"cvss":{enc_scores[c]}}}')
 
 
 def match_inventory(records: Any, inventory: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:

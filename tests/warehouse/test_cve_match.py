@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -107,6 +108,9 @@ def test_match_indexed_equals_brute_force_on_random_inventory(records: nvd.NvdRe
     fast = match_inventory(records, inventory)
     assert fast == match_naive(records, inventory)
     assert len(fast) > 25  # the sample really exercises matching
+    index = CveIndex.from_records(records)
+    assert index.match_table(inventory).to_pylist() == fast
+    assert [json.loads(line) for line in index.json_lines(inventory)] == fast
 
 
 def _rows(*nodes: tuple[str, bool, list[tuple[str, bool]]], config_operator: str = "AND") -> list[dict]:

@@ -212,11 +212,14 @@ def _locate(href: str, base: Path, catalog: Catalog | None) -> Path | Catalog | 
     return None
 
 
-def _is_profile(path: Path) -> bool:
-    # Peek at the first bytes: the root key says which model the file holds.
-    with path.open("rb") as fh:
-        head = fh.read(256)
-    return b'"profile"' in head
+def _model(path: Path) -> str:
+    """The OSCAL model a file holds: its one top-level key (`catalog`, `profile`, ...)."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise OscalParseError(f"{path}: not readable JSON: {exc}") from exc
+    keys = [k for k in doc if k != "$schema"] if isinstance(doc, dict) else []
+    return keys[0] if len(keys) == 1 else ""
 
 
 def _selectors(spec: list[dict[str, Any]] | None, order: list[str], children: dict[str, list[str]]) -> set[str]:
@@ -256,12 +259,12 @@ def resolve_profile(path: str | Path, catalog: Catalog | None = None, _seen: fro
         if found is None:
             raise OscalImportError(f"{path}: cannot resolve import {href} (tried {', '.join(tried)})")
         if isinstance(found, Path):
-            top = read_json(found, "profile" if _is_profile(found) else "catalog")
-            if _is_profile(found):
+            kind = _model(found)
+            if kind == "profile":
                 inner = resolve_profile(found, catalog, _seen | {path})
                 source, available = inner.catalog, inner.selected
             else:
-                source = parse_catalog(top, found)
+                source = parse_catalog(read_json(found, "catalog"), found)
                 available = [c["control_id"] for c in source.controls]
         else:
             source, available = found, [c["control_id"] for c in found.controls]
