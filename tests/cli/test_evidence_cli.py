@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.warehouse.evidence.bitcoind_server import FakeBitcoind
 from tests.warehouse.evidence.calendar_server import LocalCalendar
 from tests.warehouse.evidence.site import build_site
 
@@ -125,3 +126,15 @@ def test_cli_verify_package_end_to_end(tmp_path):
 def test_cli_export_needs_central_command():
     result = osiris("evidence", "export", "--site", "s1")
     assert result.returncode == 3 and "needs Central Command" in result.stderr
+
+
+def test_cli_verify_headers_from_bitcoind(ots, monkeypatch):
+    node = FakeBitcoind(json.loads((ots / "block_headers.json").read_text()))
+    try:
+        monkeypatch.setenv("OSIRIS_BITCOIND_URL", node.url)
+        result = osiris("evidence", "verify", ots / "hello-world.txt")
+        assert result.returncode == 0, result.stderr
+        assert last_json(result)["height"] == 358391
+        assert "s3cret" not in result.stdout + result.stderr
+    finally:
+        node.close()

@@ -152,10 +152,9 @@ def _summarise(result: OtsResult) -> None:
     elif "verified" in statuses:
         result.status = "verified"
     elif "missing-header" in statuses:
-        heights = sorted({a.height for a in result.attestations if a.status == "missing-header"})
+        reasons = dict.fromkeys(a.reason for a in result.attestations if a.status == "missing-header")
         result.status = "missing-header"
-        result.reason = "no block header for height " + ", ".join(str(h) for h in heights) + \
-            " (give headers that include it)"
+        result.reason = "; ".join(r for r in reasons if r) + " (give headers that include it)"
     elif "pending" in statuses:
         calendars = sorted({a.calendar for a in result.attestations if a.calendar})
         result.status = "pending"

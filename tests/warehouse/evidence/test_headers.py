@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.warehouse.evidence.bitcoind_server import FakeBitcoind
 from tests.warehouse.evidence.calendar_server import dsha256, header_entry, mine_header
 from warehouse.evidence.errors import BadHeaderError, HeadersFileError, HeaderSourceError, MissingHeaderError
 from warehouse.evidence.headers import BitcoindHeaders, HeadersFile, bits_to_target, check_header
@@ -119,52 +118,8 @@ def test_headers_file_unreadable_typed(tmp_path, content):
 # --- bitcoind RPC --------------------------------------------------------------------------------
 
 
-class _Bitcoind:
-    """A JSON-RPC server on 127.0.0.1 answering getblockhash / getblockheader from a headers dict."""
-
-    def __init__(self, entries: dict, *, lie: bool = False):
-        self.entries, self.lie, self.auth = entries, lie, []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                server.auth.append(self.headers.get("Authorization"))
-                call = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                result, error = server.answer(call["method"], call["params"])
-                body = json.dumps({"result": result, "error": error, "id": call["id"]}).encode()
-                self.send_response(200 if error is None else 500)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://rpcuser:s3cret@127.0.0.1:{self.http.server_address[1]}/"
-        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def answer(self, method: str, params: list):
-        if method == "getblockhash":
-            entry = self.entries.get(str(params[0]))
-            if entry is None:
-                return None, {"code": -8, "message": "Block height out of range"}
-            return entry["hash"], None
-        if method == "getblockheader":
-            entry = next(e for e in self.entries.values() if e["hash"] == params[0])
-            raw = bytearray.fromhex(entry["header_hex"])
-            if self.lie:
-                raw[40] ^= 1
-            return raw.hex(), None
-        return None, {"code": -32601, "message": "Method not found"}
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
-
-
 def test_bitcoind_headers_real_header_via_rpc(real):
-    node = _Bitcoind({str(HEIGHT): real})
+    node = FakeBitcoind({str(HEIGHT): real})
     try:
         source = BitcoindHeaders(node.url, timeout=5)
         assert source.header(HEIGHT).time == 1432827678
@@ -178,7 +133,7 @@ def test_bitcoind_headers_real_header_via_rpc(real):
 
 
 def test_bitcoind_headers_lying_node_fails(real):
-    node = _Bitcoind({str(HEIGHT): real}, lie=True)
+    node = FakeBitcoind({str(HEIGHT): real}, lie=True)
     try:
         with pytest.raises(BadHeaderError, match="hashes to"):
             BitcoindHeaders(node.url, timeout=5).header(HEIGHT)
