@@ -123,7 +123,9 @@ def verify_package(pkg_dir: str | Path, headers: HeaderSource | None, *,
         _check_anchor(pkg, entry, row.path_file, batches.get(row.batch_id or ""), headers, proofs, verdict)
     loaded.sort(key=lambda e: e.seq)
     for brk in verify_chain(loaded, expected_prev_hash=manifest.prev_hash):
-        by_id[brk.bundle_id].failures.append(f"chain: {brk.detail}")
+        # a file may hold a bundle the manifest does not list; its break then belongs to the package
+        target = by_id[brk.bundle_id].failures if brk.bundle_id in by_id else result.failures
+        target.append(f"chain: {brk.detail}")
     if loaded and manifest.head_hash is not None and loaded[-1].hash != manifest.head_hash:
         result.failures.append(f"chain ends at bundle {loaded[-1].bundle_id}, not at the manifest's head hash "
                                f"{manifest.head_hash[:16]}…: bundles are missing from the end")

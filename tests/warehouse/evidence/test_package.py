@@ -143,6 +143,18 @@ def test_verify_package_resigned_and_rechained_bundle_caught(good):
     assert "prev_hash does not match the hash of bundle bundle-3" in _failures(result, "bundle-4")
 
 
+def test_verify_package_foreign_bundle_in_file_named(good, calendar, tmp_path):
+    pkg, headers = good
+    other = build_site(calendar, confirmed=3, pending=0, unanchored=0)
+    foreign = other.entries[2].model_copy(update={"signed": other.entries[2].signed.model_copy(
+        update={"bundle": other.entries[2].signed.bundle.model_copy(update={"bundle_id": "intruder"})})})
+    (pkg / "bundles/00000002.json").write_text(foreign.model_dump_json())
+    result = verify_package(pkg, headers)
+    assert "holds bundle intruder seq 2, not as listed" in _failures(result, "bundle-2")
+    assert any("intruder" in f for f in result.failures)
+    assert not result.verified
+
+
 def test_verify_package_flipped_merkle_sibling_fails(good):
     pkg, headers = good
     path = pkg / "paths/00000001.json"
