@@ -1,0 +1,6 @@
+-- One appliance by id, with whether its site is still live (the gRPC servicer authenticates by id).
+SELECT a.id, a.site_id, a.name, a.box_public_key, a.signing_public_key, a.revoked,
+       s.deleted_at IS NOT NULL AS site_deleted
+FROM appliances a
+JOIN sites s ON s.id = a.site_id
+WHERE a.id = $1
