@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import time
 from collections import Counter
-from pathlib import Path
 
 from warehouse.cve_match import CveIndex, match_naive
 from warehouse.feeds import nvd
-
-REPO = Path(__file__).resolve().parent.parent
+from warehouse.settings import reference_data_dir
 
 
 def _nudge(version: str, rng: random.Random) -> str:
@@ -71,7 +68,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="indexed runs; the best is reported")
     args = parser.parse_args()
-    data = Path(os.environ.get("OSIRIS_SHARED_DATA") or REPO.parent / "shared" / "data")
+    data = reference_data_dir()
+    if data is None:
+        raise SystemExit("error: reference data not found; set OSIRIS_SHARED_DATA")
 
     t0 = time.perf_counter()
     records = nvd.load(data / "nvd" / "cves.jsonl")
