@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -30,12 +32,14 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _osiris_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Never touch the developer's ~/.osiris from a test run.
-    home = tmp_path_factory.mktemp("osiris-home")
+def _osiris_home() -> Path:
+    # Never touch the developer's ~/.osiris from a test run. Not under pytest's basetemp: pytest
+    # prunes old basetemps, and a concurrent run would delete this run's embedded Postgres.
+    home = Path(tempfile.mkdtemp(prefix="osiris-test-home-"))
     os.environ["OSIRIS_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
-    return home
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
