@@ -220,3 +220,14 @@ def ingest_table(pg_url: str | None, con: duckdb.DuckDBPyConnection, table: str,
                  batch_rows: int = BATCH_ROWS) -> IngestResult:
     """Synchronous `ingest_table_async` for Dagster assets and scripts."""
     return asyncio.run(ingest_table_async(pg_url, con, table, batch_rows))
+
+
+async def pg_max_seqs(pg: asyncpg.Connection | str | None = None) -> dict[str, int]:
+    """Every telemetry table's highest committed `ingest_seq`, in one round trip (for the sensor)."""
+    own = not isinstance(pg, asyncpg.Connection)
+    conn = await connect(pg) if own else pg
+    try:
+        return {r["table_name"]: int(r["max_seq"]) for r in await conn.fetch(sql("extract/max_seqs"))}
+    finally:
+        if own:
+            await conn.close()

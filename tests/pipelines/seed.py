@@ -21,7 +21,7 @@ from contracts.telemetry import DeviceScan, OpenPort, SoftwareItem
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday
 CHECKS = [  # (check_type, platform)
-    ("firewall_status", "windows"), ("bitlocker_status", "windows"), ("defender_status", "windows"),
+    ("firewall_status", "windows"), ("disk_encryption", "windows"), ("antivirus_status", "windows"),
     ("screen_lock", "windows"), ("ssh_root_login", "linux"), ("disk_encryption", "linux"),
 ]
 # Real CPEs with real NVD records in ../shared/data/nvd/cves.jsonl (Heartbleed, Apache 2.4.7, ...).

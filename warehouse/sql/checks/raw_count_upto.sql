@@ -1,0 +1,2 @@
+-- Template: {table} is a checked identifier.
+SELECT count(*) FROM raw.{table} WHERE ingest_seq <= $upto
