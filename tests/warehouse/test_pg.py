@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -124,7 +126,9 @@ def test_repository_migrations_apply_to_empty_database(pg_url: str):
     assert asyncio.run(run()) == len(discover())
 
 
-def test_embedded_default_starts_when_database_url_unset(tmp_path: Path):
+def test_embedded_default_starts_when_database_url_unset():
+    # A private directory, not tmp_path: concurrent pytest runs prune each other's basetemps.
+    home = Path(tempfile.mkdtemp(prefix="osiris-embedded-"))
     code = (
         "import asyncio, asyncpg\n"
         "from warehouse.pg import database_url\n"
@@ -135,8 +139,11 @@ def test_embedded_default_starts_when_database_url_unset(tmp_path: Path):
         "asyncio.run(main())\n"
     )
     env = {k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"}
-    env["OSIRIS_HOME"] = str(tmp_path / "home")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "42"
-    assert (tmp_path / "home" / "pg" / "PG_VERSION").exists()
+    env["OSIRIS_HOME"] = str(home)
+    try:
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "42"
+        assert (home / "pg" / "PG_VERSION").exists()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
