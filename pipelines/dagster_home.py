@@ -15,11 +15,11 @@ DAGSTER_YAML = """\
 # Written by Osiris (pipelines/dagster_home.py); edit freely, it is only created when missing.
 telemetry:
   enabled: false
-# DuckDB takes one writer: every asset that writes the warehouse is in the `osiris_duckdb` pool,
-# so steps from concurrent runs (a schedule and a UI launch) take turns instead of failing.
-concurrency:
-  pools:
-    default_limit: 1
+# DuckDB takes one writer and every Osiris run writes the warehouse: the daemon starts queued
+# runs (schedules, the sensor, UI launches) one at a time. `osiris pipelines` runs in-process and
+# waits for the file lock instead.
+run_queue:
+  max_concurrent_runs: 1
 """
 
 

@@ -27,8 +27,8 @@ def assets_and_checks() -> list:
 
 def build_definitions(resources: dict | None = None) -> Definitions:
     """Every domain's assets, checks, jobs, schedules and sensors, bound to `resources` (default local)."""
-    # In-process by default: every step writes the one DuckDB file, and a process per step buys
-    # nothing but start-up time (the `osiris_duckdb` pool still serialises steps across runs).
+    # In-process by default: every step writes the one DuckDB file (one writer at a time), and a
+    # process per step would buy nothing but start-up time.
     shared = Definitions(resources=resources or local_resources(), executor=in_process_executor)
     return Definitions.merge(*domains(), shared)
 

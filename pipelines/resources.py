@@ -17,9 +17,6 @@ from dagster import ConfigurableResource
 from warehouse import duck
 from warehouse.pg import database_url
 
-DUCKDB_POOL = "osiris_duckdb"
-"""The concurrency pool of every asset that writes the warehouse (DuckDB takes one writer)."""
-
 
 class PostgresResource(ConfigurableResource):
     """Central Command's Postgres: `url` when set, else `DATABASE_URL`, else the embedded default."""

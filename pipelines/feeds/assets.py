@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, FreshnessPolicy, MaterializeResult, M
 
 from pipelines.feeds.resources import NvdFeed, ReferenceData
 from pipelines.feeds.transforms import baseline_rows, unknown_controls
-from pipelines.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.resources import WarehouseResource
 from warehouse.duck import get_cursor
 from warehouse.errors import CrosswalkError, FeedShapeError
 from warehouse.feeds.hipaa import CROSSWALK_SCHEMA, load_crosswalk
@@ -26,7 +26,7 @@ DAILY = FreshnessPolicy.time_window(fail_window=timedelta(hours=50), warn_window
 WEEKLY = FreshnessPolicy.time_window(fail_window=timedelta(days=15), warn_window=timedelta(days=8))
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "json"}, pool=DUCKDB_POOL, freshness_policy=DAILY,
+@asset(group_name=GROUP, kinds={"duckdb", "json"}, freshness_policy=DAILY,
        description="NVD CVE API 2.0 records (CVSS, CWEs, CISA KEV) in `feeds.nvd_cves`, and every cpeMatch "
                    "of every configuration in `feeds.nvd_cpe_matches`. Incremental: only records modified "
                    "since the saved `lastModified` cursor are fetched and upserted by CVE id.")
@@ -47,7 +47,7 @@ def nvd_cves(context: AssetExecutionContext, nvd: NvdFeed, warehouse: WarehouseR
     })
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "oscal"}, pool=DUCKDB_POOL, freshness_policy=WEEKLY,
+@asset(group_name=GROUP, kinds={"duckdb", "oscal"}, freshness_policy=WEEKLY,
        description="The NIST SP 800-53 rev5 OSCAL catalog: families in `feeds.oscal_groups`, controls and "
                    "enhancements (withdrawn flagged, statement as prose) in `feeds.oscal_controls`, "
                    "parameters in `feeds.oscal_params`.")
@@ -63,7 +63,7 @@ def oscal_catalog(reference: ReferenceData, warehouse: WarehouseResource) -> Mat
                                        **{k: int(v) for k, v in summary.items()}})
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "oscal"}, pool=DUCKDB_POOL, deps=[oscal_catalog], freshness_policy=WEEKLY,
+@asset(group_name=GROUP, kinds={"duckdb", "oscal"}, deps=[oscal_catalog], freshness_policy=WEEKLY,
        description="Which controls each SP 800-53 baseline (LOW, MODERATE, HIGH, PRIVACY) selects, by "
                    "resolving NIST's OSCAL profiles against the catalog: `feeds.oscal_baselines`.")
 def oscal_baselines(reference: ReferenceData, warehouse: WarehouseResource) -> MaterializeResult:
@@ -77,7 +77,7 @@ def oscal_baselines(reference: ReferenceData, warehouse: WarehouseResource) -> M
                                        **{name.lower(): len(ids) for name, ids in selections.items()}})
 
 
-@asset(group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, deps=[oscal_catalog], freshness_policy=WEEKLY,
+@asset(group_name=GROUP, kinds={"duckdb"}, deps=[oscal_catalog], freshness_policy=WEEKLY,
        description="NIST's SP 800-66r2 crosswalk from HIPAA Security Rule elements (164.308 / .310 / .312 / "
                    ".314 / .316) to SP 800-53 rev5 controls, ids normalised to the catalog's: "
                    "`feeds.hipaa_crosswalk`. Fails if a mapped control is not in the catalog.")
@@ -98,7 +98,7 @@ def hipaa_crosswalk(reference: ReferenceData, warehouse: WarehouseResource) -> M
     })
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "yaml"}, pool=DUCKDB_POOL, deps=[oscal_catalog],
+@asset(group_name=GROUP, kinds={"duckdb", "yaml"}, deps=[oscal_catalog],
        description="Which SP 800-53 controls each drift check gives evidence for "
                    "(warehouse/reference/check_controls.yaml): `feeds.check_controls`.")
 def check_controls(warehouse: WarehouseResource) -> MaterializeResult:

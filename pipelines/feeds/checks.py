@@ -3,12 +3,12 @@
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from pipelines.feeds.assets import check_controls
-from pipelines.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.resources import WarehouseResource
 from warehouse.duck import table_exists
 from warehouse.sql_files import sql
 
 
-@asset_check(asset=check_controls, name="covers_reported_checks", pool=DUCKDB_POOL,
+@asset_check(asset=check_controls, name="covers_reported_checks",
              additional_deps=["stg_check_results"],
              description="Every check type appliances report maps to at least one SP 800-53 control, so its "
                          "results count toward HIPAA coverage; lists the unmapped check types.")

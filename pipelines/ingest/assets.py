@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from dagster import AssetExecutionContext, AssetsDefinition, FreshnessPolicy, MaterializeResult, asset
 
-from pipelines.resources import DUCKDB_POOL, PostgresResource, WarehouseResource
+from pipelines.resources import PostgresResource, WarehouseResource
 from warehouse.duck import count_rows, run_sql
 from warehouse.ingest import TELEMETRY_TABLES, ingest_table, raw_state
 from warehouse.pg import redact
@@ -34,7 +34,7 @@ _WHAT = {
 def raw_asset(table: str) -> AssetsDefinition:
     """The asset that appends Postgres `table`'s new rows to `raw.<table>`."""
 
-    @asset(name=f"raw_{table}", group_name=GROUP, kinds={"postgres", "duckdb"}, pool=DUCKDB_POOL,
+    @asset(name=f"raw_{table}", group_name=GROUP, kinds={"postgres", "duckdb"},
            freshness_policy=HOURLY,
            description=f"Raw {_WHAT[table]}: Postgres `{table}` rows past the `ingest_seq` cursor, moved "
                        f"as Arrow batches and appended as-is to DuckDB `raw.{table}`.")
@@ -59,7 +59,7 @@ def staging_asset(table: str) -> AssetsDefinition:
     """The asset that rebuilds `staging.<table>` (typed, deduplicated) from `raw.<table>`."""
     key = EVENT_KEY.get(table, "event_id")
 
-    @asset(name=f"stg_{table}", group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, deps=[f"raw_{table}"],
+    @asset(name=f"stg_{table}", group_name=GROUP, kinds={"duckdb"}, deps=[f"raw_{table}"],
            description=f"Staged {_WHAT[table]}: typed columns (JSON payload fields unpacked, enums "
                        f"normalised) and one row per `{key}` (the latest report wins).")
     def _staging(warehouse: WarehouseResource) -> MaterializeResult:

@@ -12,7 +12,7 @@ from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity,
 
 from pipelines.ingest.assets import RAW, STAGING
 from pipelines.ingest.transforms import MAX_LISTED, phi_findings, reconcile, silent_sites
-from pipelines.resources import DUCKDB_POOL, PostgresResource, WarehouseResource
+from pipelines.resources import PostgresResource, WarehouseResource
 from warehouse.duck import get_cursor, table_exists
 from warehouse.ingest import TELEMETRY_TABLES, pg_count_upto, pg_seqs_upto
 from warehouse.pg import connect
@@ -29,7 +29,7 @@ def _rows(con, query: str, params: dict | None = None) -> list[dict]:
 def unique_event_ids_check(table: str) -> AssetChecksDefinition:
     """Each event id appears once in `raw.<table>` (Postgres stores each once, so a repeat is our bug)."""
 
-    @asset_check(asset=RAW[table], name="unique_event_ids", pool=DUCKDB_POOL,
+    @asset_check(asset=RAW[table], name="unique_event_ids",
                  description=f"Every event id in raw.{table} was loaded exactly once.")
     def _check(warehouse: WarehouseResource) -> AssetCheckResult:
         with warehouse.connect() as con:
@@ -46,7 +46,7 @@ def unique_event_ids_check(table: str) -> AssetChecksDefinition:
 def reconcile_check(table: str) -> AssetChecksDefinition:
     """Rows up to the cursor: the same `ingest_seq`s in Postgres and in raw."""
 
-    @asset_check(asset=RAW[table], name="reconciles_with_postgres", pool=DUCKDB_POOL,
+    @asset_check(asset=RAW[table], name="reconciles_with_postgres",
                  description=f"raw.{table} holds exactly Postgres's rows up to the cursor.")
     def _check(postgres: PostgresResource, warehouse: WarehouseResource) -> AssetCheckResult:
         with warehouse.connect() as con:
@@ -78,7 +78,7 @@ async def _pg(dsn: str, fn, table: str, upto: int):
         await conn.close()
 
 
-@asset_check(asset=STAGING["l2_decisions"], name="no_phi_in_l2_text", pool=DUCKDB_POOL,
+@asset_check(asset=STAGING["l2_decisions"], name="no_phi_in_l2_text",
              description="No L2 decision's reasoning or guardrail text holds PHI (contracts.phi); lists the "
                          "decision ids and PHI categories, never the text.")
 def no_phi_in_l2_text(warehouse: WarehouseResource) -> AssetCheckResult:
@@ -95,7 +95,7 @@ def no_phi_in_l2_text(warehouse: WarehouseResource) -> AssetCheckResult:
     })
 
 
-@asset_check(asset=STAGING["check_results"], name="sites_reporting", pool=DUCKDB_POOL,
+@asset_check(asset=STAGING["check_results"], name="sites_reporting",
              description=f"Every site's newest check result is under {SILENT_AFTER.total_seconds() / 3600:.0f} "
                          "hours old; lists the silent sites.")
 def sites_reporting(warehouse: WarehouseResource) -> AssetCheckResult:

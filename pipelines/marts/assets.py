@@ -8,7 +8,7 @@ import polars as pl
 from dagster import AssetsDefinition, MaterializeResult, MetadataValue, TableColumn, TableSchema, asset
 
 from pipelines.marts.transforms import citation_rows, match_devices, service_rows
-from pipelines.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.resources import WarehouseResource
 from warehouse.duck import count_rows, run_sql
 from warehouse.reference import ensure_feed_tables
 from warehouse.sql_files import sql
@@ -31,7 +31,7 @@ def _publish(warehouse: WarehouseResource, con: duckdb.DuckDBPyConnection, name:
 def sql_mart(name: str, deps: Sequence[str], description: str) -> AssetsDefinition:
     """A mart that is one SQL file (`warehouse/sql/marts/<name>.sql`) over staging, then published."""
 
-    @asset(name=name, group_name=GROUP, kinds={"duckdb", "parquet"}, pool=DUCKDB_POOL, deps=list(deps),
+    @asset(name=name, group_name=GROUP, kinds={"duckdb", "parquet"}, deps=list(deps),
            description=description)
     def _mart(warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
@@ -65,7 +65,7 @@ l2_confidence = sql_mart(
     "success_rate per decile: is the planner's confidence calibrated?")
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "parquet"}, pool=DUCKDB_POOL,
+@asset(group_name=GROUP, kinds={"duckdb", "parquet"},
        deps=["stg_software_inventory", "stg_device_scans", "nvd_cves"],
        description="Site × device × CVE: NVD configurations matched against each device's installed CPEs "
                    "(NVD semantics: version ranges, AND / OR / negated nodes), with CVSS, CISA KEV, and "
@@ -102,7 +102,7 @@ def _citations(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, list[str]]
     return pl.DataFrame(rows, schema={"check_type": pl.Utf8, "hipaa_element": pl.Utf8}), unresolved
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "parquet"}, pool=DUCKDB_POOL,
+@asset(group_name=GROUP, kinds={"duckdb", "parquet"},
        deps=["hipaa_crosswalk", "check_controls", "oscal_catalog", "stg_check_results"],
        description="Site × HIPAA Security Rule element × SP 800-53 control × check: NIST's crosswalk from each "
                    "safeguard to its controls, the checks giving evidence for each control, and their latest "
@@ -119,7 +119,7 @@ def control_coverage(warehouse: WarehouseResource) -> MaterializeResult:
                         feeds_not_loaded=MetadataValue.json(missing))
 
 
-@asset(group_name=GROUP, kinds={"duckdb", "parquet"}, pool=DUCKDB_POOL,
+@asset(group_name=GROUP, kinds={"duckdb", "parquet"},
        deps=["oscal_catalog", "oscal_baselines", "hipaa_crosswalk", "check_controls", "stg_check_results"],
        description="Reference rows of the two frameworks the read API lists: every SP 800-53 rev5 control and "
                    "enhancement (family, baselines, HIPAA elements, evidencing checks) and every HIPAA Security "

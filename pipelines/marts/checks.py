@@ -3,7 +3,7 @@
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, AssetsDefinition, asset_check
 
 from pipelines.marts.assets import ASSETS
-from pipelines.resources import DUCKDB_POOL, WarehouseResource
+from pipelines.resources import WarehouseResource
 from warehouse.duck import count_rows, read_mart
 
 
@@ -11,7 +11,7 @@ def published_check(mart: AssetsDefinition) -> AssetChecksDefinition:
     """The published Parquet file of a mart has the table's row count and columns."""
     name = mart.key.path[-1]
 
-    @asset_check(asset=mart, name="published_matches_warehouse", pool=DUCKDB_POOL,
+    @asset_check(asset=mart, name="published_matches_warehouse",
                  description=f"$OSIRIS_HOME/marts/{name}.parquet has exactly marts.{name}'s rows and columns.")
     def _check(warehouse: WarehouseResource) -> AssetCheckResult:
         published = read_mart(name, warehouse.marts_dir)
