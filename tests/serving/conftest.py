@@ -32,6 +32,26 @@ from serving.settings import Settings
 from tests.serving import factories
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _session_loop() -> asyncio.AbstractEventLoop:
+    """The session's event loop, remembered so `pytest_pyfunc_call` can put it back."""
+    return asyncio.get_running_loop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+    """Reinstate the session loop if a sync fixture's `asyncio.run` cleared it (the root `pg_url` does)."""
+    loop = pyfuncitem.funcargs.get("_session_loop")
+    if loop is None or loop.is_closed():
+        return
+    try:
+        current = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        current = None
+    if current is None or current.is_closed():
+        asyncio.set_event_loop(loop)
+
+
 def make_settings(pg_url: str, home: Path, **overrides) -> Settings:
     """Settings for a test app: its own home and database, generous rate limits unless overridden."""
     values = {"database_url": pg_url, "home": home, "rate_limit_per_second": 10_000.0, "rate_limit_burst": 10_000}
