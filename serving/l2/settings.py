@@ -70,7 +70,13 @@ class L2Settings(BaseSettings):
 
     def price(self, model: str) -> tuple[float, float]:
         """USD per million (input, output) tokens for a model."""
-        return self.llm_prices.get(model, self.llm_default_price)
+        if model in self.llm_prices:
+            return self.llm_prices[model]
+        # Dated ids ("claude-sonnet-5-5-20260928") take the price of their alias; the longest prefix wins.
+        for alias in sorted(self.llm_prices, key=len, reverse=True):
+            if model.startswith(alias + "-"):
+                return self.llm_prices[alias]
+        return self.llm_default_price
 
     def cost_usd(self, model: str, input_tokens: int, output_tokens: int) -> float:
         """What a call cost, from its token usage."""
