@@ -43,7 +43,7 @@ from warehouse.pg import create_pool, embedded_url
 log = logging.getLogger("osiris.serving")
 
 ROUTERS = (health, sites, appliances, credentials, checkin, bundles, telemetry, orders, keys)
-OPTIONAL_ROUTERS = ("serving.l2.routes", "serving.l3.routes")
+OPTIONAL_ROUTERS = ("serving.l2.routes", "serving.l3.routes", "serving.api.routes.enrollment")
 """Modules other areas add later; each exposes `router`. Absent ones are skipped."""
 GRPC_MODULE = "serving.grpc.server"
 

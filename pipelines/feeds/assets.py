@@ -101,9 +101,9 @@ def hipaa_crosswalk(reference: ReferenceData, warehouse: WarehouseResource) -> M
 @asset(group_name=GROUP, kinds={"duckdb", "yaml"}, deps=[oscal_catalog],
        description="Which SP 800-53 controls each drift check gives evidence for "
                    "(warehouse/reference/check_controls.yaml): `feeds.check_controls`.")
-def check_controls(warehouse: WarehouseResource) -> MaterializeResult:
+def check_controls(reference: ReferenceData, warehouse: WarehouseResource) -> MaterializeResult:
     """Load the reviewed check → control map, refusing ids the catalog lacks."""
-    rows = read_check_controls()
+    rows = read_check_controls(reference.check_map_path())
     with warehouse.connect() as con:
         ids = {r[0] for r in con.execute("SELECT control_id FROM feeds.oscal_controls").fetchall()}
         missing = unknown_controls(rows, ids)

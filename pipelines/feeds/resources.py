@@ -14,6 +14,7 @@ from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from warehouse.feeds.nvd_client import ApiSource, FileSource, Source
+from warehouse.reference import CHECK_CONTROLS_FILE
 from warehouse.settings import reference_data_dir
 
 _REPO = Path(__file__).resolve().parents[2]
@@ -62,6 +63,8 @@ class ReferenceData(ConfigurableResource):
 
     oscal_dir: str | None = Field(default=None, description="Folder with NIST's OSCAL JSON; default shared.")
     hipaa_dir: str | None = Field(default=None, description="Folder with the SP 800-66r2 crosswalk.")
+    check_map: str | None = Field(default=None, description="Check type → 800-53 control map (YAML); "
+                                                            "default warehouse/reference/check_controls.yaml.")
     catalog_file: str = "NIST_SP-800-53_rev5_catalog.json"
     baselines: dict[str, str] = Field(default_factory=lambda: {
         "LOW": "NIST_SP-800-53_rev5_LOW-baseline_profile.json",
@@ -78,6 +81,10 @@ class ReferenceData(ConfigurableResource):
     def catalog_path(self) -> Path:
         """The SP 800-53 catalog file."""
         return self.oscal_path(self.catalog_file)
+
+    def check_map_path(self) -> Path:
+        """The check → control map."""
+        return Path(self.check_map) if self.check_map else CHECK_CONTROLS_FILE
 
     def hipaa_path(self) -> Path:
         """The folder laid out like shared/data/hipaa."""
