@@ -8,6 +8,7 @@ call, the appliance's API key as `Authorization: Bearer`. httpx errors and HTTP 
 from __future__ import annotations
 
 import json
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class CentralClient:
     ):
         if not base_url.startswith(("https://", "http://")):
             raise ValueError(f"Central Command URL must be http(s)://..., got {base_url!r}")
-        tls: Any = str(ca_bundle) if ca_bundle else verify
+        tls: Any = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else verify
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": f"osiris-agent/{agent_version}"},

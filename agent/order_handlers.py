@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import ssl
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -78,7 +79,9 @@ def _download(agent: Agent, params: dict, kind: str) -> tuple[str, str]:
     name = f"{kind}-{params.get('version') or params['sha256'][:12]}"
     partial, final = updates / (name + ".part"), updates / name
     digest, size = hashlib.sha256(), 0
-    verify: Any = str(agent.settings.ca_bundle) if agent.settings.ca_bundle else agent.settings.tls_verify
+    verify: Any = agent.settings.tls_verify
+    if agent.settings.ca_bundle:
+        verify = ssl.create_default_context(cafile=str(agent.settings.ca_bundle))
     try:
         with httpx.stream("GET", params["url"], timeout=agent.settings.http_timeout, verify=verify,
                           follow_redirects=False) as response:

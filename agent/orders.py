@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from agent.errors import CentralError, CentralRejectedError
 from agent.order_handlers import HANDLERS
 from contracts.api import OrderAck
 from contracts.errors import EnvelopeError
-from contracts.orders import ORDER_PAYLOAD_TYPE, OrderPolicy, verify_order
+from contracts.orders import OrderPolicy, verify_order
 from contracts.telemetry import EventKind, OrderResult, event
 
 if TYPE_CHECKING:
@@ -47,12 +48,18 @@ def _peek(envelope: Any) -> tuple[str, str]:
     """The (unverified) order id and type, only to say which order was refused."""
     try:
         env = json.loads(envelope) if isinstance(envelope, str | bytes) else envelope
-        if env.get("payloadType") != ORDER_PAYLOAD_TYPE:
-            return "unknown", "unknown"
         payload = json.loads(base64.b64decode(env["payload"], validate=True))
         return str(payload.get("order_id", "unknown"))[:64], str(payload.get("type", "unknown"))[:64]
     except (ValueError, TypeError, KeyError, AttributeError, binascii.Error):
         return "unknown", "unknown"
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+        return True
+    except ValueError:
+        return False
 
 
 class OrderProcessor:
@@ -101,6 +108,10 @@ class OrderProcessor:
 
     def _report(self, outcome: OrderOutcome, *, verified: bool) -> None:
         agent = self.agent
+        if not _is_uuid(outcome.order_id):
+            # Central Command files results under its order ids; a payload naming none is only logged.
+            log.error("refused an order envelope that names no valid order id: %s", outcome.detail)
+            return
         detail = outcome.detail if verified else f"[unverified order id] {outcome.detail}"
         result = OrderResult(site_id=agent.site_id, order_id=outcome.order_id, status=outcome.status, detail=detail)
         agent.outbox.add([event(EventKind.ORDER_RESULT, result)])

@@ -81,22 +81,26 @@ CREATE TABLE promoted_rules (
     installed_at  TEXT NOT NULL
 );
 
--- Telemetry waiting for Central Command, oldest first; event_id makes every enqueue idempotent.
+-- Telemetry waiting for Central Command, oldest first. (kind, event_id) makes every enqueue
+-- idempotent; ids are unique per kind, as Central Command stores each kind in its own table (an L2
+-- decision's event id is its incident's id).
 CREATE TABLE outbox (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id    TEXT NOT NULL UNIQUE,
+    event_id    TEXT NOT NULL,
     kind        TEXT NOT NULL,
     event       TEXT NOT NULL,
-    created_at  REAL NOT NULL
+    created_at  REAL NOT NULL,
+    UNIQUE (kind, event_id)
 );
 
 -- Events Central Command refused as invalid one by one: kept for a person, never retried.
 CREATE TABLE dead_letters (
-    event_id    TEXT PRIMARY KEY,
+    event_id    TEXT NOT NULL,
     kind        TEXT NOT NULL,
     event       TEXT NOT NULL,
     reason      TEXT NOT NULL,
-    failed_at   REAL NOT NULL
+    failed_at   REAL NOT NULL,
+    PRIMARY KEY (kind, event_id)
 );
 
 -- Last result per (host, check_type): report check results on change, not every cycle.

@@ -37,8 +37,8 @@ class CentralState:
     signing_key: nacl.signing.SigningKey = field(default_factory=nacl.signing.SigningKey.generate)
     bundle: bytes | None = None
     pending_orders: list[dict] = field(default_factory=list)
-    events: dict[str, dict] = field(default_factory=dict)  # event_id -> event, first copy
-    received: list[str] = field(default_factory=list)  # every event id in every batch, repeats included
+    events: dict[tuple[str, str], dict] = field(default_factory=dict)  # (kind, event_id) -> first copy
+    received: list[tuple[str, str]] = field(default_factory=list)  # every (kind, id) in every batch
     batches: int = 0
     acks: list[tuple[str, str, dict]] = field(default_factory=list)  # (order_id, step, body)
     checkins: list[dict] = field(default_factory=list)
@@ -116,11 +116,12 @@ def build_app(state: CentralState) -> FastAPI:
         state.batches += 1
         new = dup = 0
         for ev in body.events:
-            state.received.append(ev.event_id)
-            if ev.event_id in state.events:
+            key = (ev.kind.value, ev.event_id)  # unique per kind, as the serving tables are
+            state.received.append(key)
+            if key in state.events:
                 dup += 1
             else:
-                state.events[ev.event_id] = ev.model_dump(mode="json")
+                state.events[key] = ev.model_dump(mode="json")
                 new += 1
         return TelemetryAck(accepted=new, duplicates=dup)
 
@@ -148,11 +149,14 @@ def build_app(state: CentralState) -> FastAPI:
     return app
 
 
-def _version(envelope: bytes) -> int:
+def _version(envelope: bytes) -> int | None:
     import base64
     import json
 
-    return json.loads(base64.b64decode(json.loads(envelope)["payload"]))["version"]
+    try:
+        return json.loads(base64.b64decode(json.loads(envelope)["payload"]))["version"]
+    except (ValueError, KeyError, TypeError):
+        return None  # a deliberately broken bundle: advertise its digest only
 
 
 def free_port() -> int:
