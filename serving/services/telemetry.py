@@ -37,11 +37,10 @@ TABLES: dict[EventKind, str] = {
 IngestMode = Literal["copy", "insert"]
 
 
-def _claimed_site(kind: EventKind, payload: dict[str, Any]) -> Any:
-    if kind is EventKind.EVIDENCE_BUNDLE:
-        inner = payload.get("bundle")
-        return inner.get("site_id") if isinstance(inner, dict) else payload.get("site_id")
-    return payload.get("site_id")
+def _claimed_site(payload: dict[str, Any]) -> Any:
+    # Only evidence arrives untyped (its signed bytes must stay as sent): its site is inside the bundle.
+    inner = payload.get("bundle")
+    return inner.get("site_id") if isinstance(inner, dict) else payload.get("site_id")
 
 
 def _same_site(claimed: Any, site_id: uuid.UUID) -> bool:
@@ -52,12 +51,16 @@ def _same_site(claimed: Any, site_id: uuid.UUID) -> bool:
 
 
 def normalise(appliance: ApplianceIdentity, events: Sequence[TelemetryEvent]) -> list[tuple[str, str, Any]]:
-    """(event_id, kind, payload) rows with defaults filled in; Forbidden if any names another site."""
+    """(event_id, kind, payload JSON text) rows with defaults filled in; Forbidden if any names another site."""
     rows = []
     for ev in events:
         model = PAYLOAD_MODELS.get(ev.kind)
-        payload = model.model_validate(ev.payload).model_dump(mode="json") if model else ev.payload
-        claimed = _claimed_site(ev.kind, payload)
+        if model is not None:
+            parsed = model.model_validate(ev.payload)
+            # pydantic writes the JSON text itself: no intermediate dict, no json.dumps.
+            claimed, payload = getattr(parsed, "site_id", None), parsed.model_dump_json()
+        else:
+            claimed, payload = _claimed_site(ev.payload), json.dumps(ev.payload)
         if claimed is None:
             raise BadRequest(f"event {ev.event_id}: {ev.kind.value} payload names no site_id")
         if not _same_site(claimed, appliance.site_id):
@@ -74,7 +77,7 @@ async def _check_orders(conn: asyncpg.Connection, appliance: ApplianceIdentity, 
     for event_id, kind, payload in rows:
         if kind == EventKind.ORDER_RESULT.value:
             try:
-                wanted[uuid.UUID(str(payload["order_id"]))] = event_id
+                wanted[uuid.UUID(str(json.loads(payload)["order_id"]))] = event_id
             except ValueError:
                 raise BadRequest(f"event {event_id}: order_id is not a valid UUID") from None
     if not wanted:
@@ -103,7 +106,7 @@ async def _merge_copy(conn: asyncpg.Connection, appliance: ApplianceIdentity, ro
     await conn.execute(sql("serving/telemetry/stage_create"))
     await conn.copy_records_to_table(
         "telemetry_stage",
-        records=[(e, k, json.dumps(p)) for e, k, p in rows],
+        records=rows,
         columns=["event_id", "kind", "payload"],
     )
     await conn.execute(sql("serving/telemetry/lock"))
