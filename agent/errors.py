@@ -86,3 +86,22 @@ class CentralProtocolError(CentralError):
 
 class NotOfferedError(CentralError):
     """Central Command does not offer this endpoint yet (404/405): the feature is unavailable."""
+
+
+# --- remote execution and network scanning --------------------------------------------------------
+
+
+class HostKeyMismatchError(ExecutorError):
+    """The host offered an SSH key other than the one pinned for it; no credentials were sent."""
+
+
+class ScanError(AgentError):
+    """A network scan could not run (nmap missing, failed, timed out) or its output is unreadable."""
+
+
+class ScanScopeError(ScanError):
+    """A scan target is not an address inside the configured ranges; refused before nmap runs."""
+
+
+class InventoryError(AgentError):
+    """The device inventory file is unreadable or malformed."""
