@@ -1,8 +1,9 @@
 """Asking L2 for a plan: scrub PHI, ask Central Command, then re-check the answer on the appliance.
 
 Whatever the server's guardrails said, nothing runs here unless the same checks pass locally:
-the runbook is in this appliance's catalog and written for the target's platform, its params fit
-the schema, the planner is at least CONFIDENCE_THRESHOLD sure and did not ask for a human.
+the runbook is in this appliance's catalog, written for the target's platform and for the drift's
+check type, its params fit the schema, the planner is at least CONFIDENCE_THRESHOLD sure and did
+not ask for a human. Params come as `params` or, as Central Command sends them, `guardrails.params`.
 Placeholders in the plan (`[IP_1]`) are turned back into real values with the local PHI mapping,
 which never leaves the device.
 """
@@ -105,4 +106,7 @@ def judge(body: dict[str, Any], incident: Incident, catalog: RunbookCatalog, map
         runbook, checked = catalog.guard(decision.runbook_id, incident.platform, params)
     except RunbookError as exc:
         return L2Plan(decision=decision, refused=f"appliance guardrail: {exc}")
+    if runbook.check_type != incident.check_type:
+        return L2Plan(decision=decision, refused=f"appliance guardrail: {runbook.id} heals {runbook.check_type}, "
+                                                 f"not {incident.check_type}")
     return L2Plan(decision=decision, runbook=runbook, params=checked)

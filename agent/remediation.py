@@ -14,7 +14,7 @@ from agent.healer import HealResult
 from agent.l2 import ask_l2
 from contracts.incidents import CheckResult, HealingOutcome, Incident, OutcomeStatus, Tier
 from contracts.runbooks import Runbook
-from contracts.telemetry import EscalationRequest, EventKind, ShadowMatch, event
+from contracts.telemetry import EscalationRequest, EventKind, ShadowMatch, TelemetryEvent, event
 
 if TYPE_CHECKING:
     from agent.agent import Agent
@@ -121,7 +121,10 @@ class Remediator:
             return self._escalate(incident, f"L2 unavailable after {attempts} attempts: {plan.unavailable}")
         decision = plan.decision
         if decision is not None:
-            agent.outbox.add([event(EventKind.L2_DECISION, decision)])
+            # Keyed by decision id: Central Command recorded this decision when it made it, so this
+            # copy is a no-op there (and a record where the decision came from elsewhere).
+            agent.outbox.add([TelemetryEvent(event_id=decision.decision_id, kind=EventKind.L2_DECISION,
+                                             payload=decision.model_dump(mode="json"))])
         if plan.refused is not None or plan.runbook is None:
             return self._escalate(incident, plan.refused or "L2 gave no runnable plan",
                                   decision_id=decision.decision_id if decision else None)
