@@ -3,10 +3,14 @@ that materializes a selection in-process (fast: no subprocess per step)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from dagster import ExecuteInProcessResult, materialize
 
@@ -17,15 +21,41 @@ from pipelines.resources import PostgresResource, WarehouseResource
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-@pytest.fixture
-def resources(pg_url: str, tmp_path: Path, shared_data: Path) -> dict[str, Any]:
-    """Every resource the pipelines need, on this test's database and files (reference data offline)."""
+def make_resources(pg_url: str, folder: Path, shared_data: Path) -> dict[str, Any]:
+    """Every resource the pipelines need, on one database and folder (reference data offline)."""
     return {
         "postgres": PostgresResource(url=pg_url),
-        "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb"), marts_dir=str(tmp_path / "marts")),
+        "warehouse": WarehouseResource(path=str(folder / "warehouse.duckdb"), marts_dir=str(folder / "marts")),
         "nvd": NvdFeed(files=[str(shared_data / "nvd" / "cves.jsonl")]),
         "reference": ReferenceData(oscal_dir=str(shared_data / "oscal"), hipaa_dir=str(shared_data / "hipaa")),
     }
+
+
+@contextmanager
+def module_database(server_url: str, template: str) -> Iterator[str]:
+    """A migrated database cloned from the session template, for fixtures wider than one test."""
+    from warehouse.pg import with_database
+
+    name = f"osiris_pm_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def resources(pg_url: str, tmp_path: Path, shared_data: Path) -> dict[str, Any]:
+    """Every resource the pipelines need, on this test's database and a temporary DuckDB."""
+    return make_resources(pg_url, tmp_path, shared_data)
 
 
 @pytest.fixture
