@@ -29,6 +29,8 @@ from protos.compliance.v1 import compliance_pb2 as pb
 from serving.errors import BadRequest
 from serving.services.auth import ApplianceIdentity
 
+MAX_EVENT_ID = 64
+"""The longest event id `contracts.telemetry.TelemetryEvent` takes (a test keeps the two equal)."""
 RMM_CHECK_TYPE = "rmm_agent"
 """RMM status reports are stored as check results of this check type."""
 
@@ -76,6 +78,14 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
     return value
 
 
+def _event(event_id: str, kind: EventKind, model: Any) -> TelemetryEvent:
+    # The payload was just validated by its contract model; `model_construct` skips validating it a
+    # second time (ingest validates once more), so only the event id's own limit is checked here.
+    if len(event_id) > MAX_EVENT_ID:
+        raise BadRequest(f"event_id is longer than {MAX_EVENT_ID} characters")
+    return TelemetryEvent.model_construct(event_id=event_id, kind=kind, payload=model.model_dump(mode="json"))
+
+
 def _required(value: str, field: str) -> str:
     if not value:
         raise BadRequest(f"{field} is empty")
@@ -108,8 +118,7 @@ def drift_incident(event: pb.DriftEvent, appliance: ApplianceIdentity) -> tuple[
         "hipaa_controls": list(event.hipaa_controls),
         "pattern_signature": event.pattern_signature,
     }, "observed_at", _when(event, "observed_at")))
-    payload = incident.model_dump(mode="json")
-    return TelemetryEvent(event_id=event_id, kind=EventKind.INCIDENT, payload=payload), incident
+    return _event(event_id, EventKind.INCIDENT, incident), incident
 
 
 def healing_outcome(result: pb.HealingResult, appliance: ApplianceIdentity) -> TelemetryEvent:
@@ -135,7 +144,7 @@ def healing_outcome(result: pb.HealingResult, appliance: ApplianceIdentity) -> T
         "after": _json_object(result.after_json, "after_json"),
         "error": _optional(result, "error"),
     }, "finished_at", _when(result, "finished_at")))
-    return TelemetryEvent(event_id=event_id, kind=EventKind.HEALING_OUTCOME, payload=outcome.model_dump(mode="json"))
+    return _event(event_id, EventKind.HEALING_OUTCOME, outcome)
 
 
 def rmm_check(device: pb.RMMDeviceStatus, appliance: ApplianceIdentity) -> TelemetryEvent:
@@ -158,7 +167,7 @@ def rmm_check(device: pb.RMMDeviceStatus, appliance: ApplianceIdentity) -> Telem
             "last_contact": last_contact.isoformat() if last_contact else None,
         },
     }, "observed_at", _when(device, "observed_at")))
-    return TelemetryEvent(event_id=event_id, kind=EventKind.CHECK_RESULT, payload=check.model_dump(mode="json"))
+    return _event(event_id, EventKind.CHECK_RESULT, check)
 
 
 def checkin_request(request: pb.HeartbeatRequest) -> CheckinRequest:

@@ -55,3 +55,16 @@ def test_envelope_round_trip_exact_json():
     data = {"payloadType": "application/vnd.osiris.order+json", "payload": "eyJhIjoxfQ==",
             "signatures": [{"keyid": "k1", "sig": "AAEC"}]}
     assert convert.envelope_json(convert.envelope(data)) == data
+
+
+def test_event_id_limit_matches_contract():
+    from pydantic import ValidationError
+
+    from contracts.telemetry import EventKind, TelemetryEvent
+
+    ok, too_long = "e" * convert.MAX_EVENT_ID, "e" * (convert.MAX_EVENT_ID + 1)
+    convert.drift_incident(_drift(event_id=ok), ME)
+    with pytest.raises(BadRequest, match="event_id"):
+        convert.drift_incident(_drift(event_id=too_long), ME)
+    with pytest.raises(ValidationError):
+        TelemetryEvent(event_id=too_long, kind=EventKind.CHECK_RESULT, payload={})
