@@ -49,14 +49,13 @@ _PAREN = re.compile(
 _ANGLE_EMAIL = re.compile(r"<[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+>")
 _DISPLAY_QUOTED = re.compile(r"\"([^\"\n]{2,60})\"[ \t]*$")
 _DISPLAY_PLAIN = re.compile(rf"((?:[{_UP}][^\s<>\"]*[ ]){{1,3}}[{_UP}][^\s<>\"]*)[ \t]*$")
-_LDAP_CN = re.compile(r"(?<![\w])(?:CN|cn)=((?:\\,|[^,=\\\r\n])+)(?=, ?(?:OU|CN|DC|O|L|ou|cn|dc)=)")
+_LDAP_CN = re.compile(r"(?:CN|cn)=((?:\\,|[^,=\\\r\n])+)(?=, ?(?:OU|CN|DC|O|L|ou|cn|dc)=)")
 _PATH_DIR = re.compile(
     r"[\\/](?:patients?|charts?|records|medical[ _]?records|scans?|intake|referrals?|fax(?:es)?|labs?"
     r"|radiology|imaging|residents?|clients?|correspondence|consents?|insurance|billing|ehr)(?=[\\/])"
 )
-_FILE_TAG = re.compile(
-    rf"(?<![\w-])([{_UP}][{_LO}{_UP}'-]*_[{_UP}][{_LO}{_UP}'-]*)_(?:DOB|dob|MRN|mrn)(?![a-z])"
-)
+_FILE_TAG = re.compile(rf"(?<![\w-])([{_UP}][{_LO}{_UP}'-]*_[{_UP}][{_LO}{_UP}'-]*)$")
+_FILE_TAG_WORD = re.compile(r"_(?:dob|mrn)(?![a-z])")
 
 
 def _stop(word: str) -> bool:
@@ -139,6 +138,8 @@ def _display_names(text: str) -> Iterator[Hit]:
 
 def _ldap(text: str) -> Iterator[Hit]:
     for m in _LDAP_CN.finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] == "_"):
+            continue
         span = _scan(text, m.start(1), min_tokens=2)
         if span and span[1] == m.end(1):
             yield hit(*span, "person_name", RANK_LABEL)
@@ -151,8 +152,9 @@ def _paths(text: str, low: str) -> Iterator[Hit]:
             yield hit(*span, "person_name", RANK_WEAK)
     if "_dob" not in low and "_mrn" not in low:
         return
-    for m in _FILE_TAG.finditer(text):
-        if not any(_stop(w) for w in m.group(1).split("_")):
+    for tag in _FILE_TAG_WORD.finditer(low):  # "Smith_John_DOB_1965-04-12.pdf"
+        m = _FILE_TAG.search(text, max(0, tag.start() - 60), tag.start())
+        if m and not any(_stop(w) for w in m.group(1).split("_")):
             yield hit(m.start(1), m.end(1), "person_name", RANK_WEAK)
 
 

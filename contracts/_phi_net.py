@@ -23,18 +23,18 @@ _OCT = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"{_OCT}(?:\.{_OCT}){{3}}")
 _IPV4_SCAN = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)")  # a digit first: fast to scan
 _IPV4_DASHED = re.compile(rf"(?<![a-z0-9])ip-({_OCT}(?:-{_OCT}){{3}})(?![\w-]|\.\d)")
-_V6_FULL = re.compile(r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}")
+# Uncompressed addresses: a ":" first lets `re` jump from colon to colon.
+_V6_FULL = re.compile(r":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
 _V6_LEFT = re.compile(r"[0-9A-Fa-f:]{0,39}$")
 _V6_RIGHT = re.compile(r"(?:[0-9A-Fa-f:]{0,29}:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]{0,39})(?:%[\w.-]{1,15})?")
 # Versions: a version word at most one token before, "and earlier" after, or a list with a member
 # that cannot be an IPv4 ("22.9.1.2603, 22.8.2.11"). "through" is not one: DHCP ranges use it too.
 _VERSION_WORDS = tuple(
-    "versi ver build release edition firmware rev driver plugin patched prior before up anterior hasta v".split()
+    "versi ver build release edition firmware rev driver plugin patched prior before up to anterior hasta".split()
 )
 _VERSION_BEFORE = re.compile(
     r"(?:versi[oó]n(?:e?s)?|\bver|\bbuild|\brelease|\bedition|\bfirmware|\brev(?:ision)?|\bdriver|\bplugin"
-    r"|\bpatched in|\bprior to|\bbefore|\bup to|\banterior(?:es)? a|\bhasta)\b(?:[ :=#]+[^\s,;]{1,15})?[ :=#]*"
-    r"$|(?<![\w.])v$"
+    r"|\bpatched in|\bprior to|\bbefore|\bup to|\banterior(?:es)? a|\bhasta)\b(?:[ :=#]+[^\s,;]{1,15})?[ :=#]*$"
 )
 _VERSION_AFTER = re.compile(r"\s*(?:and|or|y|o)\s+(?:earlier|later|prior|anteriores|posteriores)\b")
 _DOTTED_RUN = re.compile(
@@ -97,27 +97,23 @@ def _versionish(low: str, start: int, end: int) -> bool:
     return bool(_VERSION_AFTER.match(low, end))
 
 
-def _version_lists(text: str) -> set[int]:
-    """Starts of dotted numbers in a list where some member is no IPv4 ("22.9.1.2603, 22.8.2.11")."""
-    versions: set[int] = set()
-    for run in _DOTTED_RUN.finditer(text):
-        members = list(_DOTTED.finditer(run.group()))
-        if not all(_IPV4.fullmatch(d.group()) for d in members):
-            versions.update(run.start() + d.start() for d in members)
-    return versions
+def _in_version_list(text: str, start: int, end: int) -> bool:
+    """Whether the dotted number at start..end is in a list where some member is no IPv4."""
+    offset = max(0, start - 80)
+    for run in _DOTTED_RUN.finditer(text, offset, min(len(text), end + 80)):
+        if run.start() <= start and end <= run.end():
+            return not all(_IPV4.fullmatch(d.group()) for d in _DOTTED.finditer(run.group()))
+    return False
 
 
 def _ipv4s(text: str, low: str) -> Iterator[Hit]:
-    versions: set[int] | None = None
     for m in _IPV4_SCAN.finditer(text):
         s = m.start()
         if s and (text[s - 1].isalnum() or text[s - 1] in "_."):
             continue
         if not _IPV4.fullmatch(m.group()) or not _identifying_v4(m.group()):
             continue
-        if versions is None:
-            versions = _version_lists(text)
-        if s not in versions and not _versionish(low, s, m.end()):
+        if not _versionish(low, s, m.end()) and not _in_version_list(text, s, m.end()):
             yield hit(s, m.end(), "ip_address", RANK_SHAPE)
     if "ip-" in low:
         for m in _IPV4_DASHED.finditer(low):
@@ -137,9 +133,11 @@ def _v6_candidates(text: str) -> Iterator[tuple[int, int]]:
             pos = text.find("::", pos + 2)
     if text.count(":") >= 7:
         for m in _V6_FULL.finditer(text):
-            right = _V6_RIGHT.match(text, m.start())
-            if right:
-                yield m.start(), right.end()
+            left = _V6_LEFT.search(text, max(0, m.start() - 4), m.start())
+            start = left.start() if left else m.start()
+            right = _V6_RIGHT.match(text, start)
+            if right and right.group().count(":") == 7:
+                yield start, right.end()
 
 
 def _ipv6s(text: str) -> Iterator[Hit]:

@@ -26,7 +26,6 @@ _STATE_NAMES = frozenset(
 )
 _STATE_PAIRS = frozenset({"Hampshire", "Jersey", "Mexico", "York", "Carolina", "Dakota", "Island"})
 _FIVE = re.compile(r"\d(?<![\w-]\d)\d{4}(?:-\d{4})?(?![\w-])")
-_BEFORE_ZIP = re.compile(r"(,?)[ \t]*([A-Za-z]+)\.?,?[ \t]+$")
 _ZIP_LABEL = re.compile(
     r"(?<![a-z])(?:zip(?:[ _]?code)?|postal[ _]?code|post[ _]?code|zip/postal(?:[ _]code)?)(?![a-z])"
     r"[\s:=#\"'_-]{0,5}(\d{5}(?:-\d{4})?)(?![\w-])"
@@ -50,20 +49,40 @@ _STREET = re.compile(
 _PO_BOX = re.compile(r"p(?<!\wp)\.? ?o\.? ?box[ \t]+#?\d{1,6}(?![\w-])")
 
 
+def _word_before(text: str, start: int) -> tuple[str, int, bool]:
+    """The word before the spaces (and an optional "." or ",") in front of `start`: (word, its start, comma)."""
+    i = start - 1
+    if i < 0 or text[i] not in " \t":
+        return "", start, False
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i >= 0 and text[i] == ",":
+        return "", start, False  # "IL, 62704" is not how an address is written
+    if i >= 0 and text[i] == ".":
+        i -= 1
+    end = i + 1
+    while i >= 0 and text[i].isalpha():
+        i -= 1
+    word_start = i + 1
+    j = i
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    return text[word_start:end], word_start, j >= 0 and text[j] == ","
+
+
 def _after_state(text: str, start: int) -> bool:
     """Whether the digits at `start` follow a state the way an address writes it."""
-    m = _BEFORE_ZIP.search(text, max(0, start - 40), start)
-    if not m:
+    word, word_start, comma_before = _word_before(text, start)
+    if not word or not word[0].isupper():
         return False
-    comma_before, word = m.group(1) == ",", m.group(2)
     if word in _STATE_NAMES:
         return True
     if word in _STATE_PAIRS:
-        return bool(re.search(r"(?:New|North|South|West|Rhode) $", text[max(0, m.start(2) - 7) : m.start(2)]))
+        return bool(re.search(r"(?:New|North|South|West|Rhode) $", text[max(0, word_start - 7) : word_start]))
     if word in _SAFE_STATES or word in _WORDY_STATES:
         if comma_before:  # "Springfield, IL 62704"
             return True
-        before = text[max(0, m.start(2) - 30) : m.start(2)].rstrip(" \t")
+        before = text[max(0, word_start - 30) : word_start].rstrip(" \t")
         return word in _SAFE_STATES and bool(before) and before[-1].isalpha()  # "SPRINGFIELD IL 62704"
     return False
 

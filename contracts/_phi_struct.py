@@ -14,16 +14,16 @@ from contracts._phi_base import RANK_STRUCT, Hit, hit
 
 Span = tuple[int, int]
 
-# A segment starts at a line start, after a separator, or after a literal "\r" in an escaped log.
-_HL7_SEG = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=\\[rn]))(PID|PD1|NK1|PV1|IN1|IN2|GT1|MRG|ORC|OBR)\|")
+_HL7_IDS = ("PID", "PD1", "NK1", "PV1", "IN1", "IN2", "GT1", "MRG", "ORC", "OBR")
+_HL7_SEG = re.compile(r"(?:PID|PD1|NK1|PV1|IN1|IN2|GT1|MRG|ORC|OBR)\|")
 _HL7_END = re.compile(
     r"[\r\n]|\\[rn]|<CR>|\s(?=(?:MSH|EVN|PID|PD1|NK1|PV1|PV2|IN1|IN2|GT1|OBR|ORC|OBX|AL1|DG1|MRG|NTE|Z[A-Z0-9]{2})\|)"
 )
 # A CX id quoted outside its segment ("PID-3 00917745^^^NORTHCLINIC^MR unknown") still says its type.
-_CX_SHAPE = re.compile(
-    r"(?<![\w^|])([A-Za-z0-9-]{3,24})(?:\^[^|^~\s]*){3}\^(MR|MRN|PI|PT|SS|MB|MI|MC|MA|MCD|MCR|SN|AN|AM)(?![\w^])"
-)
-_X12_SEG = re.compile(r"(?:(?<=~)|(?<![A-Za-z0-9]))(NM1|DMG|N3|N4|REF)\*")
+_CX_TYPE = re.compile(r"\^(MR|MRN|PI|PT|SS|MB|MI|MC|MA|MCD|MCR|SN|AN|AM)(?![\w^])")
+_CX_BEFORE = re.compile(r"(?<![\w^|])([A-Za-z0-9-]{3,24})(?:\^[^|^~\s]*){3}$")
+_X12_IDS = ("NM1*", "DMG*", "N3*", "N4*", "REF*")
+_X12_SEG = re.compile(r"(?:NM1|DMG|N3|N4|REF)\*")
 _X12_END = re.compile(r"[~\r\n]")
 
 # CX type codes (HL7 table 0203) that say an id is not a medical record number.
@@ -144,28 +144,39 @@ _HL7_FIELDS: dict[str, dict[int, Callable[[str, Span], Iterator[Hit]]]] = {
 
 def _hl7(text: str) -> Iterator[Hit]:
     for m in _HL7_SEG.finditer(text):
+        if not _starts_segment(text, m.start()):
+            continue
         end_m = _HL7_END.search(text, m.end())
         end = end_m.start() if end_m else len(text)
         fields = _split(text, m.start(), end, "|")
-        for number, handler in _HL7_FIELDS[m.group(1)].items():
+        for number, handler in _HL7_FIELDS[m.group()[:3]].items():
             if number < len(fields) and fields[number][1] > fields[number][0]:
                 yield from handler(text, fields[number])
 
 
+def _starts_segment(text: str, pos: int) -> bool:
+    # A segment starts a line, follows a separator, or follows a literal "\r" of an escaped log.
+    return pos == 0 or not text[pos - 1].isalnum() or text[pos - 2 : pos] in ("\\r", "\\n")
+
+
 def _cx_shapes(text: str) -> Iterator[Hit]:
-    for m in _CX_SHAPE.finditer(text):
-        yield hit(m.start(1), m.end(1), _CX_TYPES.get(m.group(2), "mrn"), RANK_STRUCT)
+    for m in _CX_TYPE.finditer(text):
+        before = _CX_BEFORE.search(text, max(0, m.start() - 100), m.start())
+        if before:
+            yield hit(before.start(1), before.end(1), _CX_TYPES.get(m.group(1), "mrn"), RANK_STRUCT)
 
 
 def _x12(text: str) -> Iterator[Hit]:
     for m in _X12_SEG.finditer(text):
+        if not (_starts_segment(text, m.start()) or text[m.start() - 1] == "~"):
+            continue
         end_m = _X12_END.search(text, m.end())
         els = _split(text, m.start(), end_m.start() if end_m else len(text), "*")
 
         def el(i: int, els: list[Span] = els) -> str:
             return text[els[i][0] : els[i][1]] if i < len(els) else ""
 
-        kind = m.group(1)
+        kind = m.group()[:-1]
         if kind == "NM1" and el(2) == "1":
             run = _run(text, els, 3, 7)
             if run:
@@ -186,9 +197,9 @@ def _x12(text: str) -> Iterator[Hit]:
 
 def detect(text: str) -> Iterator[Hit]:
     """Candidates from HL7 v2 and X12 segments found in `text`."""
-    if "|" in text:
+    if "|" in text and any(seg + "|" in text for seg in _HL7_IDS):
         yield from _hl7(text)
     if "^" in text:
         yield from _cx_shapes(text)
-    if "*" in text:
+    if "*" in text and any(seg in text for seg in _X12_IDS):
         yield from _x12(text)
