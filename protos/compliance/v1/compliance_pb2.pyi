@@ -59,18 +59,14 @@ OUTCOME_STATUS_SUPPRESSED: OutcomeStatus
 OUTCOME_STATUS_PLANNED: OutcomeStatus
 
 class RegisterRequest(_message.Message):
-    __slots__ = ("enrollment_token", "csr_pem", "hostname", "agent_version", "platform")
+    __slots__ = ("enrollment_token", "csr_pem", "hostname")
     ENROLLMENT_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CSR_PEM_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
-    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
-    PLATFORM_FIELD_NUMBER: _ClassVar[int]
     enrollment_token: str
     csr_pem: bytes
     hostname: str
-    agent_version: str
-    platform: str
-    def __init__(self, enrollment_token: _Optional[str] = ..., csr_pem: _Optional[bytes] = ..., hostname: _Optional[str] = ..., agent_version: _Optional[str] = ..., platform: _Optional[str] = ...) -> None: ...
+    def __init__(self, enrollment_token: _Optional[str] = ..., csr_pem: _Optional[bytes] = ..., hostname: _Optional[str] = ...) -> None: ...
 
 class RegisterResponse(_message.Message):
     __slots__ = ("appliance_id", "site_id", "certificate_pem", "ca_certificate_pem", "not_after", "api_key")
