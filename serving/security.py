@@ -17,6 +17,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import nacl.bindings
+import nacl.exceptions
 import nacl.public
 import nacl.signing
 
@@ -80,6 +82,24 @@ def parse_public_key(value: str, what: str) -> bytes:
         raise BadRequest(f"{what} is not base64") from exc
     if len(raw) != 32:
         raise BadRequest(f"{what} must be 32 bytes, got {len(raw)}")
+    return raw
+
+
+def check_box_key(raw: bytes, what: str = "box_public_key") -> bytes:
+    """Refuse an X25519 key nothing can be sealed to (all zeros, a low-order point)."""
+    try:
+        nacl.public.SealedBox(nacl.public.PublicKey(raw)).encrypt(b"probe")
+    except nacl.exceptions.CryptoError as exc:
+        raise BadRequest(f"{what} is not a usable X25519 public key") from exc
+    return raw
+
+
+def check_verify_key(raw: bytes, what: str = "signing_public_key") -> bytes:
+    """Refuse 32 bytes that are not a valid Ed25519 point (no signature could ever verify)."""
+    try:
+        nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(raw)
+    except nacl.exceptions.CryptoError as exc:
+        raise BadRequest(f"{what} is not a valid Ed25519 public key") from exc
     return raw
 
 

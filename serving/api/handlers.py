@@ -41,8 +41,9 @@ async def handle(request: Request, exc: Exception) -> JSONResponse:
         status, detail = 400, _validation_detail(exc)
     elif isinstance(exc, InvalidIdError | ContractError):
         status, detail = 400, str(exc)
-    elif isinstance(exc, asyncpg.DataError):
-        # Postgres refused a value the models let through (NUL in text, out-of-range number).
+    elif isinstance(exc, asyncpg.DataError | asyncpg.NotNullViolationError | asyncpg.CheckViolationError):
+        # Postgres refused a value the models let through (NUL in text, an out-of-range number,
+        # an infinity that JSON can only write as null).
         status, detail = 400, f"invalid value: {str(exc).splitlines()[0]}"
     elif isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         status, detail = 409, f"conflicts with stored data: {type(exc).__name__}"
@@ -60,6 +61,8 @@ HANDLED: tuple[type[Exception], ...] = (
     InvalidIdError,
     ContractError,
     asyncpg.DataError,
+    asyncpg.NotNullViolationError,
+    asyncpg.CheckViolationError,
     asyncpg.IntegrityConstraintViolationError,
     DatabaseUnavailableError,
     asyncpg.InterfaceError,

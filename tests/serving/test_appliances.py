@@ -97,3 +97,17 @@ async def test_appliance_sets_no_keys_409(api):
     appliance = await factories.appliance(api.client, api.admin, sid)
     r = await api.client.put("/api/appliances/me/keys", json={}, headers=appliance.headers)
     assert r.status_code == 409
+
+
+@pytest.mark.parametrize("field", ["box_public_key", "signing_public_key"])
+async def test_unusable_public_key_400(api, field):
+    # All zeros is 32 bytes of valid base64 but neither a sealable X25519 key nor an Ed25519 point:
+    # accepted, it would turn every later credential seal into a crash.
+    sid = await factories.site(api.client, api.admin)
+    zeros = base64.b64encode(bytes(32)).decode()
+    r = await api.client.post(f"/api/sites/{sid}/appliances", json={field: zeros}, headers=bearer(api.admin))
+    assert r.status_code == 400
+    assert field in r.json()["detail"]
+    appliance = await factories.appliance(api.client, api.admin, sid)
+    r = await api.client.put("/api/appliances/me/keys", json={field: zeros}, headers=appliance.headers)
+    assert r.status_code == 400

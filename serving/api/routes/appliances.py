@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from contracts.envelope import dump_verify_key, key_id
 from serving.deps import CurrentAppliance, PoolDep, ReadableSite, SigningKeyDep, WritableSite
 from serving.models import ApplianceCreate, ApplianceKeys, ApplianceProvisioned, AppliancePublic
-from serving.security import parse_public_key
+from serving.security import check_box_key, check_verify_key, parse_public_key
 from serving.services import appliances
 from warehouse.rows import _uid
 
@@ -15,11 +15,10 @@ router = APIRouter(tags=["appliances"])
 
 
 def _keys(body: ApplianceKeys) -> dict[str, bytes | None]:
+    box, signing = body.box_public_key, body.signing_public_key
     return {
-        "box_public_key": parse_public_key(body.box_public_key, "box_public_key") if body.box_public_key else None,
-        "signing_public_key": (
-            parse_public_key(body.signing_public_key, "signing_public_key") if body.signing_public_key else None
-        ),
+        "box_public_key": check_box_key(parse_public_key(box, "box_public_key")) if box else None,
+        "signing_public_key": check_verify_key(parse_public_key(signing, "signing_public_key")) if signing else None,
     }
 
 
