@@ -28,7 +28,7 @@ _ROLE = (
     r"patient|pt|resident|client|member|insured|subscriber|guarantor|policy ?holder|responsible party"
     r"|employee|caller|requester|requestor|customer|beneficiary|student|spouse|parent|guardian|mother"
     r"|father|next of kin|nok|emergency contact|contact|physician|doctor|provider|attending|referring"
-    r"|ordering|pcp|nurse|clinician"
+    r"|ordering|pcp|nurse|clinician|from|to|cc|bcc|sender|recipient|assignee|author"
 )
 # Matched on the lower-cased text (same offsets, much faster than IGNORECASE).
 _NAME_LABEL = re.compile(
@@ -41,6 +41,8 @@ _NAME_LABEL = re.compile(
 # Without a colon only these roles cue a name ("patient Bui Thi Mai"); bare "PT" is also a company
 # form (PT Trijaya) and physical therapy.
 _WEAK_ROLES = frozenset({"patient", "resident"})
+_LIST_ROLES = frozenset({"to", "cc", "bcc", "from", "recipient", "attendees"})
+_LIST_SEP = re.compile(r"[;,] ?")
 _TITLE = re.compile(rf"(?:Dr|DR|Mr|MR|Mrs|MRS|Ms|MS|Miss|MISS|Mx|Prof|PROF)(?:\.[ \t]?|[ \t])(?=[{_UP}])")
 _PAREN = re.compile(
     r"(?<![a-z])(?:user(?:name)?|account|login|logon|owner|uid|sender|by|for|from)[ \t]*[:=]?[ \t]*"
@@ -105,8 +107,13 @@ def _label(text: str, low: str, m: re.Match[str]) -> Iterator[Hit]:
     if m.group("role") and not strong and m.group("role") not in _WEAK_ROLES:
         return
     span = _scan(text, m.end(), min_tokens=1 if strong else 2)
-    if span:
+    listed = 0
+    while span:
         yield hit(*span, "person_name", RANK_LABEL if strong else RANK_WEAK)
+        # Header fields list people: "To: Jane Doe; Bob Smith, Ann Lee".
+        sep = _LIST_SEP.match(text, span[1]) if m.group("role") in _LIST_ROLES and listed < 20 else None
+        span = _scan(text, sep.end(), comma=False, min_tokens=2) if sep else None
+        listed += 1
 
 
 def _titles(text: str) -> Iterator[Hit]:

@@ -30,11 +30,12 @@ _V6_RIGHT = re.compile(r"(?:[0-9A-Fa-f:]{0,29}:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-
 # Versions: a version word at most one token before, "and earlier" after, or a list with a member
 # that cannot be an IPv4 ("22.9.1.2603, 22.8.2.11"). "through" is not one: DHCP ranges use it too.
 _VERSION_WORDS = tuple(
-    "versi ver build release edition firmware rev driver plugin patched prior before up to anterior hasta".split()
+    "versi ver build release edition firmware rev driver plugin patched prior before up to grade anterior hasta".split()
 )
 _VERSION_BEFORE = re.compile(
     r"(?:versi[oó]n(?:e?s)?|\bver|\bbuild|\brelease|\bedition|\bfirmware|\brev(?:ision)?|\bdriver|\bplugin"
-    r"|\bpatched in|\bprior to|\bbefore|\bup to|\banterior(?:es)? a|\bhasta)\b(?:[ :=#]+[^\s,;]{1,15})?[ :=#]*$"
+    r"|\bpatched in|\bprior to|\bbefore|\bup to|\b(?:up|down)grade[ds]? to|\banterior(?:es)? a|\bhasta)\b"
+    r"(?:[ :=#]+[^\s,;]{1,15})?[ :=#]*$"
 )
 _VERSION_AFTER = re.compile(r"\s*(?:and|or|y|o)\s+(?:earlier|later|prior|anteriores|posteriores)\b")
 _DOTTED_RUN = re.compile(

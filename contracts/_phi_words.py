@@ -47,7 +47,9 @@ IT_WORDS = frozenset(
     query simple lite suite studio wp wordpress joomla drupal magento woocommerce form forms builder
     editor viewer player media gallery slider post posts blog shop store cart online web site sites
     reception kiosk lobby workstation laptop pc tablet router switch camera badge door waiting exam
-    nurses station conference breakroom
+    nurses station conference breakroom nt accounts payable receivable department dept automation script
+    scripts bot valued customer customers same as above below all everybody undisclosed recipients
+    inbox outbox sent drafts junk spam trash deleted items tier
     """.split()
 )
 

@@ -33,3 +33,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if near:
         kept, total = near
         terminalreporter.write_line(f"near-misses kept untouched: {kept} / {total} ({kept / total:.1%})")
+    later = report.get("it_text_kept")
+    if later:
+        kept, total = later
+        terminalreporter.write_line(f"IT-text regressions kept (written later): {kept} / {total}")
