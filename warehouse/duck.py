@@ -171,6 +171,26 @@ def read_mart(name: str, directory: str | Path | None = None) -> pl.DataFrame | 
     return pl.read_parquet(path)
 
 
+def scan_mart(name: str, directory: str | Path | None = None) -> pl.LazyFrame | None:
+    """The published mart as a lazy polars scan (filters push down into the Parquet), or None."""
+    import polars as pl
+
+    path = mart_path(name, directory)
+    if not path.is_file():
+        return None
+    return pl.scan_parquet(path)
+
+
+def published_at(name: str, directory: str | Path | None = None) -> datetime | None:
+    """When the mart was last published (UTC), or None if it never was."""
+    from datetime import UTC
+
+    try:
+        return datetime.fromtimestamp(mart_path(name, directory).stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None
+
+
 def published_marts(directory: str | Path | None = None) -> dict[str, datetime]:
     """Every published mart's name and when it was last published (file modification time, UTC)."""
     from datetime import UTC
