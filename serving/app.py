@@ -24,7 +24,10 @@ from serving.api.routes import (
     appliances,
     bundles,
     checkin,
+    compliance,
     credentials,
+    cves,
+    frameworks,
     health,
     keys,
     orders,
@@ -42,7 +45,8 @@ from warehouse.pg import create_pool, embedded_url
 
 log = logging.getLogger("osiris.serving")
 
-ROUTERS = (health, sites, appliances, credentials, checkin, bundles, telemetry, orders, keys)
+ROUTERS = (health, sites, appliances, credentials, checkin, bundles, telemetry, orders, keys, cves, frameworks,
+           compliance)
 OPTIONAL_ROUTERS = ("serving.l2.routes", "serving.l3.routes", "serving.api.routes.enrollment")
 """Modules other areas add later; each exposes `router`. Absent ones are skipped."""
 GRPC_MODULE = "serving.grpc.server"

@@ -64,6 +64,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/orders/{order_id}/acknowledge"): "appliance",
     ("POST", "/api/orders/{order_id}/complete"): "appliance",
     ("GET", "/api/keys/orders-public"): "any",
+    ("GET", "/api/cves"): "read",
+    ("GET", "/api/cves/{cve_id}"): "read",
+    ("GET", "/api/frameworks/{framework}/controls"): "read",
+    ("GET", "/api/sites/{site_id}/compliance"): "read_site",
 }
 
 # Routes that plug-in modules (L2, L3, gRPC enrollment) add when they are present in the build:
