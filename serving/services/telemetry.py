@@ -9,8 +9,10 @@ names another site refuses the whole batch.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
@@ -35,6 +37,7 @@ TABLES: dict[EventKind, str] = {
 """Where each kind of event lands (order results also finish their orders)."""
 
 IngestMode = Literal["copy", "insert"]
+log = logging.getLogger("osiris.serving")
 
 
 def _claimed_site(payload: dict[str, Any]) -> Any:
@@ -98,34 +101,59 @@ async def _after_merge(conn: asyncpg.Connection, appliance: ApplianceIdentity, r
         await conn.execute(sql("serving/telemetry/devices_from_scans"), ids, appliance.site_id)
 
 
-def _count(status: str) -> int:
-    return int(status.split()[-1])
-
-
-async def _merge_copy(conn: asyncpg.Connection, appliance: ApplianceIdentity, rows: list) -> int:
+async def _merge_copy(conn: asyncpg.Connection, appliance: ApplianceIdentity, rows: list) -> dict[str, list[str]]:
     await conn.execute(sql("serving/telemetry/stage_create"))
-    await conn.copy_records_to_table(
-        "telemetry_stage",
-        records=rows,
-        columns=["event_id", "kind", "payload"],
-    )
+    await conn.copy_records_to_table("telemetry_stage", records=rows, columns=["event_id", "kind", "payload"])
     await conn.execute(sql("serving/telemetry/lock"))
-    accepted = 0
+    new: dict[str, list[str]] = {}
     prefix = sql("serving/telemetry/source_stage")
     for kind in sorted({k for _, k, _ in rows}):
         merge = prefix + sql(f"serving/telemetry/{TABLES[EventKind(kind)]}")
-        accepted += _count(await conn.execute(merge, appliance.site_id, appliance.id, kind))
-    return accepted
+        new[kind] = [r[0] for r in await conn.fetch(merge, appliance.site_id, appliance.id, kind)]
+    return new
 
 
-async def _merge_rows(conn: asyncpg.Connection, appliance: ApplianceIdentity, rows: list) -> int:
+async def _merge_rows(conn: asyncpg.Connection, appliance: ApplianceIdentity, rows: list) -> dict[str, list[str]]:
     await conn.execute(sql("serving/telemetry/lock"))
-    accepted = 0
+    new: dict[str, list[str]] = {}
     prefix = sql("serving/telemetry/source_row")
     for event_id, kind, payload in rows:
         merge = prefix + sql(f"serving/telemetry/{TABLES[EventKind(kind)]}")
-        accepted += _count(await conn.execute(merge, appliance.site_id, appliance.id, event_id, payload))
-    return accepted
+        if await conn.fetchval(merge, appliance.site_id, appliance.id, event_id, payload) is not None:
+            new.setdefault(kind, []).append(event_id)
+    return new
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What one committed batch added: the appliance, and the new (not duplicate) event ids by kind."""
+
+    appliance: ApplianceIdentity
+    new_event_ids: dict[EventKind, list[str]]
+
+
+IngestHook = Callable[[asyncpg.Pool, Ingested], Awaitable[None]]
+_hooks: list[IngestHook] = []
+
+
+def add_hook(hook: IngestHook) -> IngestHook:
+    """Call `hook(pool, ingested)` after every committed batch that added events (L3 escalates from it)."""
+    _hooks.append(hook)
+    return hook
+
+
+def remove_hook(hook: IngestHook) -> None:
+    """Stop calling a hook (a lifespan that added one removes it on the way out)."""
+    if hook in _hooks:
+        _hooks.remove(hook)
+
+
+async def _run_hooks(pool: asyncpg.Pool, ingested: Ingested) -> None:
+    for hook in list(_hooks):
+        try:
+            await hook(pool, ingested)
+        except Exception:  # noqa: BLE001 - the batch is committed; a follower's failure must not undo the answer
+            log.exception("telemetry ingest hook %r failed", getattr(hook, "__name__", hook))
 
 
 async def ingest(
@@ -137,7 +165,8 @@ async def ingest(
 ) -> TelemetryAck:
     """Store a batch idempotently by event id; returns how many events were new and how many were not.
 
-    `mode="insert"` stores one row per statement: the benchmark's baseline, not for production use.
+    After the commit, registered hooks (`add_hook`) learn which events were new. `mode="insert"`
+    stores one row per statement: the benchmark's baseline, not for production use.
     """
     if not events:
         return TelemetryAck(accepted=0, duplicates=0)
@@ -145,6 +174,9 @@ async def ingest(
     async with pool.acquire() as conn, conn.transaction():
         await _check_orders(conn, appliance, rows)
         merge = _merge_copy if mode == "copy" else _merge_rows
-        accepted = await merge(conn, appliance, rows)
+        new = await merge(conn, appliance, rows)
         await _after_merge(conn, appliance, rows)
+    accepted = sum(len(ids) for ids in new.values())
+    if _hooks and accepted:
+        await _run_hooks(pool, Ingested(appliance, {EventKind(k): ids for k, ids in new.items() if ids}))
     return TelemetryAck(accepted=accepted, duplicates=len(rows) - accepted)

@@ -176,3 +176,32 @@ async def test_telemetry_counts_exported_as_metrics(api):
     assert f'osiris_telemetry_events_total{{result="accepted"}} {float(len(events))}' in text
     assert 'osiris_telemetry_events_total{result="duplicate"} 3.0' in text
     assert 'route="/api/agent/telemetry",status="200"' in text
+
+
+async def test_hooks_learn_new_events_only_and_cannot_break_ingest(api):
+    from serving.services import telemetry as service
+
+    sid = await factories.site(api.client, api.admin)
+    appliance = await factories.appliance(api.client, api.admin, sid)
+    seen = []
+
+    async def record(pool, ingested):
+        seen.append(ingested)
+
+    async def broken(pool, ingested):
+        raise RuntimeError("follower down")
+
+    service.add_hook(broken)
+    service.add_hook(record)
+    try:
+        events = factories.one_of_each(sid)
+        first = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
+        again = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
+    finally:
+        service.remove_hook(broken)
+        service.remove_hook(record)
+    assert (first.status_code, again.json()["accepted"]) == (200, 0)
+    (ingested,) = seen  # the replay added nothing, so nobody was told
+    assert str(ingested.appliance.id) == appliance.appliance_id
+    assert ingested.new_event_ids[EventKind.ESCALATION] == [e["event_id"] for e in events if e["kind"] == "escalation"]
+    assert sum(len(v) for v in ingested.new_event_ids.values()) == len(events)

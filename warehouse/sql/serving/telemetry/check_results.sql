@@ -5,3 +5,4 @@ SELECT s.event_id, $1, $2, s.payload->>'host', s.payload->>'check_type', s.paylo
        s.payload->>'status', (s.payload->>'observed_at')::timestamptz, s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id

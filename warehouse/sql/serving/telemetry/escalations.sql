@@ -9,3 +9,4 @@ SELECT s.event_id, $1, $2, s.payload->>'incident_id', s.payload->>'host', s.payl
        s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id

@@ -4,3 +4,4 @@ SELECT s.event_id, coalesce(s.payload->'bundle'->>'bundle_id', s.payload->>'bund
        s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id

@@ -6,3 +6,4 @@ SELECT s.event_id, s.payload->>'incident_id', $1, $2, s.payload->>'host', s.payl
        (s.payload->>'observed_at')::timestamptz, s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id

@@ -10,3 +10,4 @@ SELECT s.event_id, s.payload->>'decision_id', s.payload->>'incident_id', $1, $2,
        (s.payload->>'decided_at')::timestamptz, s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id

@@ -4,3 +4,4 @@ SELECT s.event_id, (s.payload->>'order_id')::uuid, $1, $2, s.payload->>'status',
        (s.payload->>'finished_at')::timestamptz, s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id

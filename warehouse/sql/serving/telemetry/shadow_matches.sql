@@ -5,3 +5,4 @@ SELECT s.event_id, $1, $2, s.payload->>'incident_id', s.payload->>'rule_id', s.p
        s.payload->>'pattern_signature', (s.payload->>'matched_at')::timestamptz, s.payload
 FROM telemetry_source s
 ON CONFLICT DO NOTHING
+RETURNING event_id
