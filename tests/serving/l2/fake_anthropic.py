@@ -136,7 +136,7 @@ def serve(script: list[Step]) -> Iterator[FakeAnthropic]:
     server.daemon_threads = True
     server.block_on_close = False  # a request still sleeping past a timeout must not hold teardown
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield state
