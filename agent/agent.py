@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,9 @@ class Agent:
         targets: list[Target] | None = None,
         central: CentralClient | None = None,
         catalog: RunbookCatalog | None = None,
+        clock: Callable[[], float] = time.time,
     ):
+        """`clock` times flap windows, breakers and check reports (a simulation may run it faster)."""
         from agent.runbooks import builtin_rules
         from agent.runbooks import catalog as shipped_catalog
 
@@ -95,7 +98,8 @@ class Agent:
             breaker_threshold=settings.breaker_threshold, breaker_cooldown=settings.breaker_cooldown,
             flap_threshold=settings.flap_threshold, flap_window=settings.flap_window,
             flap_suppress_for=settings.flap_suppress_for,
-        ))
+        ), clock=clock)
+        self.clock = clock
         self.central = central or CentralClient(
             settings.mcp_url, settings.api_key.get_secret_value(), timeout=settings.http_timeout,
             verify=settings.tls_verify, ca_bundle=settings.ca_bundle, agent_version=settings.agent_version,
@@ -210,26 +214,30 @@ class Agent:
         if self.flags.drift_types is not None:
             wanted = self.flags.drift_types if wanted is None else wanted | self.flags.drift_types
         outcomes: Counter[str] = Counter()
-        for target in self.targets:
-            for runbook in self.catalog.for_platform(target.platform):
-                if wanted is not None and runbook.check_type not in wanted:
-                    continue
-                paused = self.healing_paused()
-                if paused:
-                    report.healing_paused = paused
-                    report.outcomes = dict(outcomes)
-                    return
-                result = run_check(target, runbook, site_id=self.site_id, appliance_id=self.appliance_id)
-                report.checks += 1
+        try:
+            for target in self.targets:
+                results: list[CheckResult] = []
                 try:
-                    self._report_check(result)
-                    what = self.remediator.handle(target, runbook, result)
-                except OutboxFullError as exc:
-                    report.healing_paused = str(exc)
-                    break
-                if what:
-                    outcomes[what] += 1
-        report.outcomes = dict(outcomes)
+                    for runbook in self.catalog.for_platform(target.platform):
+                        if wanted is not None and runbook.check_type not in wanted:
+                            continue
+                        paused = self.healing_paused()
+                        if paused:
+                            report.healing_paused = paused
+                            return
+                        result = run_check(target, runbook, site_id=self.site_id, appliance_id=self.appliance_id)
+                        report.checks += 1
+                        results.append(result)
+                        what = self.remediator.handle(target, runbook, result)
+                        if what:
+                            outcomes[what] += 1
+                finally:
+                    # One transaction (one fsync) per target for the routine check reports.
+                    self._report_checks(results)
+        except OutboxFullError as exc:
+            report.healing_paused = str(exc)
+        finally:
+            report.outcomes = dict(outcomes)
 
     def healing_paused(self) -> str | None:
         """Why healing must wait (the outbox cannot record more), or None."""
@@ -239,18 +247,26 @@ class Agent:
             return f"outbox full ({depth} of {self.settings.outbox_max_events} events): healing paused"
         return None
 
-    def _report_check(self, result: CheckResult) -> None:
-        now = time.time()
-        last = self.store.check_state(result.host, result.check_type)
-        due = last is None or last[0] != result.status.value or now - last[1] >= self.settings.check_report_interval
-        if not due:
-            return
+    def _report_checks(self, results: list[CheckResult]) -> None:
+        """Queue check results whose status changed or whose last report is older than the interval."""
         from agent.remediation import outbound
 
-        sent = result.model_copy(update={"details": outbound(result.details)})
-        with self.store.transaction():
-            if self.outbox.add([event(EventKind.CHECK_RESULT, sent)], sheddable=True):
-                self.store.set_check_state(result.host, result.check_type, result.status.value, now)
+        now = self.clock()
+        due = []
+        for result in results:
+            last = self.store.check_state(result.host, result.check_type)
+            if last is None or last[0] != result.status.value or now - last[1] >= self.settings.check_report_interval:
+                due.append(result)
+        if not due:
+            return
+        try:
+            with self.store.transaction():
+                for result in due:
+                    sent = result.model_copy(update={"details": outbound(result.details)})
+                    if self.outbox.add([event(EventKind.CHECK_RESULT, sent)], sheddable=True):
+                        self.store.set_check_state(result.host, result.check_type, result.status.value, now)
+        except OutboxFullError:
+            log.warning("outbox full: %d check results not reported this cycle", len(due))
 
     def _flush(self, report: CycleReport) -> None:
         result = self.outbox.flush(self.central.send_telemetry, batch_size=self.settings.outbox_batch_size)
@@ -259,9 +275,8 @@ class Agent:
             report.central_error = f"telemetry: {result.error}"
 
     def _housekeeping(self) -> None:
-        now = time.time()
-        self.store.prune_nonces(now)
-        self.store.prune_heals(now - self.settings.flap_window * 2)
+        self.store.prune_nonces(time.time())  # order expiry is real time, whatever the clock
+        self.store.prune_heals(self.clock() - self.settings.flap_window * 2)
 
     # --- running ----------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ whose targets are `SimulatedHost`s; only the hosts are simulated. Typical use:
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,8 +62,27 @@ class FleetSummary:
                 "outbox_depth": self.outbox_depth}
 
 
+class VirtualClock:
+    """A clock that moves only when told: one fleet cycle can stand for a poll interval of real time."""
+
+    def __init__(self, start: float | None = None):
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
 class Fleet:
-    """N simulated appliances, cycled together."""
+    """N simulated appliances, cycled together.
+
+    With `seconds_per_cycle`, flap windows, breaker cooldowns and check reports run on a virtual
+    clock that advances that much per fleet cycle, so hundreds of fast cycles behave like hours of
+    an appliance's life (a heal every few cycles is not mistaken for flapping).
+    """
 
     def __init__(
         self,
@@ -75,8 +95,11 @@ class Fleet:
         drift_rate: float = 0.05,
         failure_rate: float = 0.05,
         flap_rate: float = 0.02,
+        seconds_per_cycle: float | None = None,
         **settings: Any,
     ):
+        self.clock = VirtualClock() if seconds_per_cycle else None
+        self.seconds_per_cycle = seconds_per_cycle or 0.0
         self.agents: list[Agent] = []
         for i, spec in enumerate(specs):
             values = dict(
@@ -86,14 +109,19 @@ class Fleet:
                 hostname=spec.name or f"appliance-{i:03d}", poll_interval=0,
             )
             values.update(settings)
-            self.agents.append(Agent(AgentSettings(**values)))
+            clock = {"clock": self.clock} if self.clock else {}
+            self.agents.append(Agent(AgentSettings(**values), **clock))
 
     def cycle(self, *, workers: int = 1) -> list[CycleReport]:
         """One cycle of every appliance (in `workers` threads); reports in appliance order."""
         if workers <= 1:
-            return [agent.cycle() for agent in self.agents]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda a: a.cycle(), self.agents))
+            reports = [agent.cycle() for agent in self.agents]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                reports = list(pool.map(lambda a: a.cycle(), self.agents))
+        if self.clock:
+            self.clock.advance(self.seconds_per_cycle)
+        return reports
 
     def run(self, cycles: int, *, workers: int = 1) -> FleetSummary:
         """Run several cycles; returns the totals."""

@@ -201,3 +201,16 @@ class LiveServer:
             self._server.should_exit = True
             self._thread.join(timeout=30)
             self._server = None
+
+
+def main() -> None:
+    """Serve the stub in the foreground: `python -m tests.agent.central_stub PORT SEED_HEX` (benchmarks)."""
+    import sys
+
+    port, seed = int(sys.argv[1]), bytes.fromhex(sys.argv[2])
+    state = CentralState(signing_key=nacl.signing.SigningKey(seed))
+    uvicorn.run(build_app(state), host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

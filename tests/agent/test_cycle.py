@@ -201,6 +201,7 @@ def test_cycle_outbox_full_pauses_healing_with_alarm(central, make_agent):
     target = sim("l1", "linux", drift_rate=1.0)
     server.stop()
     agent = make_agent([target], outbox_max_events=40)
+    agent.cycle()
     report = agent.cycle()
     assert report.healing_paused and "outbox full" in report.healing_paused
     assert agent.outbox.depth() <= 40
