@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import grpc
 import nacl.signing
+from cryptography import x509
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -36,14 +38,69 @@ from serving.grpc.servicer import ComplianceAgentServicer
 from serving.grpc.settings import GrpcSettings, settings_for
 from serving.metrics import Metrics
 from serving.pki.ca import CertificateAuthority
-from serving.pki.store import load_or_create_ca, load_or_create_server_cert
+from serving.pki.store import RENEW_SERVER_BEFORE, load_or_create_ca, load_or_create_server_cert
 from serving.ratelimit import TokenBucket
 
 log = logging.getLogger("osiris.serving.grpc")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class GrpcStartError(ServingError):
     """A gRPC listener could not bind its address (port taken, bad host)."""
+
+
+class ServerCertificate:
+    """The listeners' certificate, re-issued in place when it nears expiry: checked at every TLS handshake."""
+
+    def __init__(self, ca: CertificateAuthority, settings: GrpcSettings, clock: Callable[[], datetime] = _utcnow):
+        self.ca = ca
+        self.settings = settings
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._load()
+
+    def _load(self) -> None:
+        self.key_pem, self.cert_pem = load_or_create_server_cert(
+            self.ca, self.settings.ca_path(), self.settings.names_for(self.settings.host),
+            days=self.settings.server_cert_days, valid_until=self.clock() + RENEW_SERVER_BEFORE,
+        )
+        self.not_after = x509.load_pem_x509_certificate(self.cert_pem).not_valid_after_utc
+
+    def configuration(self, *, verify_clients: bool) -> grpc.ServerCertificateConfiguration:
+        """The current certificate (and, to verify clients, the CA) as gRPC wants it."""
+        root = self.ca.pem if verify_clients else None
+        return grpc.ssl_server_certificate_configuration([(self.key_pem, self.cert_pem)], root_certificates=root)
+
+    def fetcher(self, *, verify_clients: bool) -> Callable[[], grpc.ServerCertificateConfiguration | None]:
+        """What gRPC calls before each handshake: None keeps the certificate this listener serves."""
+        served = [self.cert_pem]  # per listener: both share one certificate but swap it separately
+
+        def fetch() -> grpc.ServerCertificateConfiguration | None:
+            with self._lock:  # gRPC calls fetchers from its own threads
+                if self.clock() >= self.not_after - RENEW_SERVER_BEFORE:
+                    try:
+                        self._load()
+                    except Exception:  # noqa: BLE001 - keep serving the current certificate, retry next handshake
+                        log.exception("could not renew the gRPC server certificate; keeping the current one")
+                    else:
+                        log.info("gRPC server certificate renewed; valid until %s", self.not_after.isoformat())
+                if served[0] == self.cert_pem:
+                    return None
+                served[0] = self.cert_pem
+                return self.configuration(verify_clients=verify_clients)
+
+        return fetch
+
+    def credentials(self, *, verify_clients: bool) -> grpc.ServerCredentials:
+        """Server credentials that pick up a renewed certificate without a restart."""
+        return grpc.dynamic_ssl_server_credentials(
+            self.configuration(verify_clients=verify_clients),
+            self.fetcher(verify_clients=verify_clients),
+            require_client_authentication=verify_clients,
+        )
 
 
 @dataclass
@@ -55,6 +112,7 @@ class GrpcServers:
     port: int
     enroll_port: int
     ca: CertificateAuthority
+    certificate: ServerCertificate
     health: Any
     grace: float = 5.0
 
@@ -103,10 +161,7 @@ async def serve(
     """Load (or make) the CA and server certificate, bind both listeners and start them."""
     settings = settings or GrpcSettings()
     ca = await asyncio.to_thread(load_or_create_ca, settings.ca_path(), days=settings.ca_days)
-    key_pem, cert_pem = await asyncio.to_thread(
-        load_or_create_server_cert, ca, settings.ca_path(), settings.names_for(settings.host),
-        days=settings.server_cert_days,
-    )
+    certificate = await asyncio.to_thread(ServerCertificate, ca, settings)
     heal = HealPlanner(signing_key, policy=policy or OrderPolicy(), ttl=timedelta(seconds=settings.heal_order_ttl_seconds))
     servicer = ComplianceAgentServicer(
         pool, ca, heal, agent_cert_days=settings.agent_cert_days, drift_batch_max=settings.drift_batch_max,
@@ -117,12 +172,11 @@ async def serve(
     server = _new_server(Gate(identities, limiter), settings, servicer, health_servicer)
     enroll_server = _new_server(Gate(None), settings, servicer, health_servicer)
 
-    mutual = grpc.ssl_server_credentials([(key_pem, cert_pem)], root_certificates=ca.pem, require_client_auth=True)
-    bound = _bind(server, f"{settings.host}:{port}", mutual)
+    bound = _bind(server, f"{settings.host}:{port}", certificate.credentials(verify_clients=True))
     enroll_port = settings.enroll_port if settings.enroll_port is not None else (bound + 1 if port else 0)
     try:
         enroll_bound = _bind(
-            enroll_server, f"{settings.host}:{enroll_port}", grpc.ssl_server_credentials([(key_pem, cert_pem)])
+            enroll_server, f"{settings.host}:{enroll_port}", certificate.credentials(verify_clients=False)
         )
     except GrpcStartError:
         await server.stop(None)  # release the port already bound
@@ -132,7 +186,9 @@ async def serve(
     for name in ("", SERVICE):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gRPC: mutual TLS on %s:%d, enrollment on %s:%d", settings.host, bound, settings.host, enroll_bound)
-    return GrpcServers(server, enroll_server, bound, enroll_bound, ca, health_servicer, settings.shutdown_grace_seconds)
+    return GrpcServers(
+        server, enroll_server, bound, enroll_bound, ca, certificate, health_servicer, settings.shutdown_grace_seconds
+    )
 
 
 async def start(app: Any, port: int) -> Callable[[], Awaitable[None]]:

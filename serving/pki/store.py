@@ -108,29 +108,34 @@ def load_or_create_ca(directory: Path, *, days: int = CA_DAYS) -> CertificateAut
 
 
 def _usable(ca: CertificateAuthority, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate,
-            names: list[str], now: datetime) -> bool:
+            names: list[str], valid_until: datetime) -> bool:
     return (
         ca.signed(cert)
         and cert.public_key().public_numbers() == key.public_key().public_numbers()
         and {n.strip().strip("[]") for n in names if n.strip()} <= server_names(cert)
-        and cert.not_valid_after_utc - now > RENEW_SERVER_BEFORE
+        and cert.not_valid_after_utc > valid_until
     )
 
 
 def load_or_create_server_cert(
-    ca: CertificateAuthority, directory: Path, names: list[str], *, days: int = SERVER_DAYS
+    ca: CertificateAuthority, directory: Path, names: list[str], *, days: int = SERVER_DAYS,
+    valid_until: datetime | None = None,
 ) -> tuple[bytes, bytes]:
-    """(key PEM, certificate PEM) for the gRPC listener, covering `names`; re-issued when stale."""
+    """(key PEM, certificate PEM) for the gRPC listener, covering `names`.
+
+    Re-issued when the stored one is not this CA's, misses a name, or expires before `valid_until`
+    (default: 30 days from now); another process may already have renewed it, then that one is used.
+    """
     directory = _prepare(directory)
     key_path, cert_path = directory / SERVER_KEY, directory / SERVER_CERT
     with _locked(directory):
-        now = datetime.now(UTC)
+        valid_until = valid_until or datetime.now(UTC) + RENEW_SERVER_BEFORE
         if key_path.exists() and cert_path.exists():
             key, cert = _read_private(key_path), _read_cert(cert_path)
-            if _usable(ca, key, cert, names, now):
+            if _usable(ca, key, cert, names, valid_until):
                 return key_pem(key), cert_pem(cert)
         key = new_key()
-        cert = ca.issue_server(key, names, days=days, now=now)
+        cert = ca.issue_server(key, names, days=days)
         _write(key_path, key_pem(key), 0o600)
         _write(cert_path, cert_pem(cert), 0o644)
         return key_pem(key), cert_pem(cert)
