@@ -1,0 +1,2 @@
+-- One escalation by id.
+SELECT * FROM escalations WHERE id = $1

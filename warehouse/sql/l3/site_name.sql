@@ -1,0 +1,2 @@
+-- A site's display name.
+SELECT name FROM sites WHERE id = $1
