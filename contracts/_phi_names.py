@@ -29,14 +29,17 @@ _ROLE = (
     r"|employee|caller|requester|requestor|customer|beneficiary|student|spouse|parent|guardian|mother"
     r"|father|next of kin|nok|emergency contact|contact|physician|doctor|provider|attending|referring"
     r"|ordering|pcp|nurse|clinician|from|to|cc|bcc|sender|recipient|assignee|author"
+    r"|first|last|given|family|surname|forename|fname|lname"
 )
 # Matched on the lower-cased text (same offsets, much faster than IGNORECASE).
 _NAME_LABEL = re.compile(
     rf"(?<![a-z])(?:(?P<role>(?:{_ROLE})(?:'s)?(?:[ _](?:full[ _])?name)?"
     r"|(?:full|first|last|middle|legal|preferred|given|family|maiden|display|sur)[ _]?name)"
     r"|(?P<bare>name)|(?P<by>(?:requested|reported|submitted|opened|called|signed|seen|created)[ _]by"
-    r"|on behalf of|attn|attention|dear))(?![a-z])"
-    r"(?P<sep>[ \t]*(?:[:=]|-(?= )|–)[ \t]*[\"']?|[ \t]+)"
+    r"|on behalf of|attn|attention|dear|charts? of|records? (?:of|for)|results for|reminder for|referral for"
+    r"|appointment for))(?![a-z])"
+    # A JSON key closes its quote before the colon, and a FHIR value may open a list: "given":["Jane"].
+    r"(?P<sep>[\"']?[ \t]*(?:[:=]|-(?= )|–)[ \t]*[\[\"']{0,2}|[ \t]+)"
 )
 # Without a colon only these roles cue a name ("patient Bui Thi Mai"); bare "PT" is also a company
 # form (PT Trijaya) and physical therapy.
@@ -55,6 +58,12 @@ _LDAP_CN = re.compile(r"(?:CN|cn)=((?:\\,|[^,=\\\r\n])+)(?=, ?(?:OU|CN|DC|O|L|ou
 _PATH_DIR = re.compile(
     r"[\\/](?:patients?|charts?|records|medical[ _]?records|scans?|intake|referrals?|fax(?:es)?|labs?"
     r"|radiology|imaging|residents?|clients?|correspondence|consents?|insurance|billing|ehr)(?=[\\/])"
+)
+# A document named for a patient: "Lab Results - Smith, John.pdf", "DOE, JANE.tif".
+_DOC_NAME = re.compile(
+    rf"(?<![\w-])([{_UP}][{_LO}{_UP}'-]*[{_LO}{_UP}], ?[{_UP}][{_LO}{_UP}'-]*[{_LO}{_UP}])"
+    r"\.(?:pdf|docx?|tiff?|jpe?g|png|xlsx?|txt|rtf|msg|eml|dcm|hl7|xml|csv)(?![\w-])",
+    re.IGNORECASE,
 )
 _FILE_TAG = re.compile(rf"(?<![\w-])([{_UP}][{_LO}{_UP}'-]*_[{_UP}][{_LO}{_UP}'-]*)$")
 _FILE_TAG_WORD = re.compile(r"_(?:dob|mrn)(?![a-z])")
@@ -152,6 +161,13 @@ def _ldap(text: str) -> Iterator[Hit]:
             yield hit(*span, "person_name", RANK_LABEL)
 
 
+def _documents(text: str) -> Iterator[Hit]:
+    for m in _DOC_NAME.finditer(text):
+        words = m.group(1).replace(",", " ").split()
+        if words[0][0].isupper() and words[-1][0].isupper() and not any(_stop(w) for w in words):
+            yield hit(m.start(1), m.end(1), "person_name", RANK_WEAK)
+
+
 def _paths(text: str, low: str) -> Iterator[Hit]:
     for m in _PATH_DIR.finditer(low):
         span = _scan(text, m.end() + 1, sep=_SEP_PATH, min_tokens=2, limit=3)
@@ -169,7 +185,8 @@ _LABEL_WORDS = tuple(
     {w.split()[0] for w in _ROLE.replace(" ?", " ").split("|")}
     | set(
         """full first last middle legal preferred given family maiden display sur name requested reported
-        submitted opened called signed seen created on attn attention dear""".split()
+        submitted opened called signed seen created on attn attention dear chart charts record records
+        results reminder referral appointment""".split()
     )
 )
 LABELS = (
@@ -188,3 +205,5 @@ def detect(text: str, low: str) -> Iterator[Hit]:
         yield from _ldap(text)
     if "/" in text or "\\" in text:
         yield from _paths(text, low)
+    if "," in text and "." in text:
+        yield from _documents(text)

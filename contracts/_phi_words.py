@@ -49,7 +49,7 @@ IT_WORDS = frozenset(
     reception kiosk lobby workstation laptop pc tablet router switch camera badge door waiting exam
     nurses station conference breakroom nt accounts payable receivable department dept automation script
     scripts bot valued customer customers same as above below all everybody undisclosed recipients
-    inbox outbox sent drafts junk spam trash deleted items tier
+    inbox outbox sent drafts junk spam trash deleted items tier never intel amd arm core
     """.split()
 )
 

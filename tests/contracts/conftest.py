@@ -37,3 +37,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if later:
         kept, total = later
         terminalreporter.write_line(f"IT-text regressions kept (written later): {kept} / {total}")
+    found = report.get("found_later")
+    if found:
+        hits, total = found
+        terminalreporter.write_line(f"PHI shapes found later, covered: {hits} / {total}")
