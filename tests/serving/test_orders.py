@@ -204,7 +204,7 @@ async def test_sweep_marks_stale_orders_expired_in_storage(db_url, tmp_path):
         order_id = (await _order(api, appliance, ttl_seconds=1)).json()["id"]
         stored = "SELECT status FROM orders WHERE id = $1"
         assert await api.pool.fetchval(stored, uuid.UUID(order_id)) == "pending"
-        for _ in range(40):
+        for _ in range(150):  # up to 15 s: generous for a loaded machine, the sweep runs every 0.2 s
             await asyncio.sleep(0.1)
             if await api.pool.fetchval(stored, uuid.UUID(order_id)) == "expired":
                 break
