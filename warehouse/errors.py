@@ -106,3 +106,14 @@ class MartNameError(DuckDbError, ValueError):
 
 class ExtractError(WarehouseError):
     """Telemetry could not be extracted from Postgres (no such table, or no `ingest_seq` column)."""
+
+
+# --- Rules bundles ----------------------------------------------------------------------------------
+
+
+class RulesBundleError(WarehouseError):
+    """Rules handed to the bundle publisher do not load as an L1 rule set; nothing was published."""
+
+
+class SigningKeyError(WarehouseError):
+    """The bundle signing key file is unreadable, malformed or readable by others."""
