@@ -1,0 +1,1 @@
+"""Central Command: the FastAPI app (`serving.app.create_app`), its service layer, and the plug-ins."""
