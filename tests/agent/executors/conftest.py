@@ -31,3 +31,33 @@ def ssh_peer() -> Iterator[SSHPeer]:
     }).start()
     yield SSHPeer(server, alice_text, bob_text)
     server.stop()
+
+
+@pytest.fixture
+def wsman() -> Iterator:
+    """A WS-Management server on 127.0.0.1 (plain http, Basic auth: Administrator / Passw0rd!)."""
+    from tests.agent.executors.wsman_server import WSManServer
+
+    server = WSManServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def winrm_exec(wsman):
+    """A WinRM executor for the `wsman` server, http explicitly allowed, fast backoff."""
+    from agent.executors.winrm import WinRMExecutor
+
+    made = []
+
+    def _make(**kw):
+        options = dict(username="Administrator", password="Passw0rd!", transport="basic", scheme="http",
+                       allow_http=True, backoff_base=0.05, backoff_max=0.2, operation_timeout=2)
+        options.update(kw)
+        ex = WinRMExecutor("127.0.0.1", wsman.port, **options)
+        made.append(ex)
+        return ex
+
+    yield _make
+    for ex in made:
+        ex.close()
