@@ -34,7 +34,7 @@ def signing_key() -> nacl.signing.SigningKey:
 @pytest.fixture
 def grpc_settings(tmp_path: Path) -> GrpcSettings:
     """Settings with the CA under this test's home and both ports ephemeral."""
-    return GrpcSettings(home=tmp_path, enroll_port=0)
+    return GrpcSettings(home=tmp_path, enroll_port=0, shutdown_grace_seconds=0.5)
 
 
 @pytest.fixture
