@@ -14,7 +14,9 @@ escalation event), `resolve_incident(pool, site_id, incident_id)` (a healed outc
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
@@ -29,6 +31,10 @@ from serving.l3.delivery import RetryPolicy, Sleeper, deliver
 from serving.l3.settings import L3Settings
 from warehouse.rows import _uid
 
+log = logging.getLogger("osiris.serving.l3")
+DRAIN_TIMEOUT_S = 10.0
+"""How long shutdown waits for deliveries in flight before cancelling them (the sweep finishes them)."""
+
 
 class Engine:
     """Settings, channels and the HTTP client of one process's escalation engine."""
@@ -41,6 +47,30 @@ class Engine:
         self._channels: dict[str, Channel] = dict(channels or {})
         self._client: httpx.AsyncClient | None = None
         self._catalog = catalog
+        self._tasks: set[asyncio.Task] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run work in the background (deliveries must not hold an appliance's telemetry request)."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background escalation work failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for background work; after `timeout`, cancel what is left."""
+        async def wait_all() -> None:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+        try:
+            await asyncio.wait_for(wait_all(), timeout)
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel()
 
     def route(self, site_id: Any, severity: Any) -> list[str]:
         """The channels this escalation goes to."""
@@ -93,7 +123,8 @@ class Engine:
         return await deliver(self.channel(name), notice, self.policy, record, self.sleep)
 
     async def close(self) -> None:
-        """Release channels and the HTTP client."""
+        """Finish (or cancel) background work, then release channels and the HTTP client."""
+        await self.drain(DRAIN_TIMEOUT_S)
         for ch in self._channels.values():
             await ch.close()
         if self._client is not None:
@@ -190,6 +221,12 @@ async def resolve_incident(pool: asyncpg.Pool, site_id: uuid.UUID | str, inciden
         return None
     await _close_out(pool, engine, resolved)
     return store.view(resolved)
+
+
+async def redeliver(pool: asyncpg.Pool, engine: Engine, head: dict[str, Any]) -> dict[str, Any]:
+    """Trigger a head again on the channels it is routed to that have not accepted it."""
+    channels = [c for c in engine.route(head["site_id"], head["severity"]) if c not in (head["channels"] or [])]
+    return await _trigger(pool, engine, head, channels)
 
 
 async def flush_queue(pool: asyncpg.Pool, engine: Engine | None = None, limit: int = 100) -> int:
