@@ -74,6 +74,8 @@ ROUTES: dict[tuple[str, str], str] = {
 # checked whenever the app serves them, not required when it does not.
 PLUGIN_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/agent/l2/plan"): "appliance",
+    ("GET", "/api/escalations"): "read",
+    ("POST", "/api/escalations/{escalation_id}/resolve"): "write",
     ("POST", "/api/sites/{site_id}/enrollment-tokens"): "admin",
     ("GET", "/api/sites/{site_id}/enrollment-tokens"): "admin",
     ("DELETE", "/api/sites/{site_id}/enrollment-tokens/{token_id}"): "admin",
