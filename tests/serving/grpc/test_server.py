@@ -202,3 +202,23 @@ async def test_health_on_mtls_port_with_certificate(pool, servers, site_id):
     async with enrolled.channel(servers) as channel:
         answer = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_rate_limited_appliance_resource_exhausted_with_retry_after(pool, signing_key, tmp_path, site_id):
+    from serving.grpc.server import serve
+    from serving.grpc.settings import GrpcSettings
+    from serving.ratelimit import TokenBucket
+
+    limited = await serve(pool, signing_key, port=0, limiter=TokenBucket(0.01, 1),
+                          settings=GrpcSettings(home=tmp_path, enroll_port=0, shutdown_grace_seconds=0.5))
+    try:
+        enrolled = await helpers.enroll(pool, limited, site_id)
+        async with enrolled.channel(limited) as channel:
+            stub = pb_grpc.ComplianceAgentStub(channel)
+            await stub.Heartbeat(_heartbeat(), timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.Heartbeat(_heartbeat(), timeout=10)
+        assert err.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert int(dict(err.value.trailing_metadata())["retry-after"]) >= 1
+    finally:
+        await limited.stop()
