@@ -205,6 +205,11 @@ def published_marts(directory: str | Path | None = None) -> dict[str, datetime]:
     }
 
 
+def _arrow(frame: Any) -> Any:
+    # DuckDB scans Arrow far faster than it scans a polars frame handed to it directly.
+    return frame.to_arrow() if hasattr(frame, "to_arrow") else frame
+
+
 def _qualified(table: str) -> str:
     schema, _, bare = table.partition(".")
     if not bare:
@@ -215,7 +220,7 @@ def _qualified(table: str) -> str:
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> int:
     """Replace `schema.name` with a polars / Arrow frame's rows; returns the row count."""
     target = _qualified(table)
-    con.register("_frame", frame)
+    con.register("_frame", _arrow(frame))
     try:
         con.execute(sql("duck/replace").format(table=target))
     finally:
@@ -229,7 +234,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: Any, key: str) -> 
     Runs in the caller's transaction when one is open; returns how many rows the frame held.
     """
     target = _qualified(table)
-    con.register("_frame", frame)
+    con.register("_frame", _arrow(frame))
     try:
         con.execute(sql("duck/create_empty").format(table=target))
         con.execute(sql("duck/delete_keys").format(table=target, key=check_name(key)))

@@ -168,7 +168,8 @@ def load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
     check_name(table)
     con.begin()
     try:
-        con.register("_batch", frame)
+        # Hand DuckDB Arrow, not the polars frame: its scan of Arrow string views is ~20x faster.
+        con.register("_batch", frame.to_arrow())
         con.execute(sql("raw/create_like").format(table=table))
         _add_new_columns(con, table)
         inserted = con.execute(sql("raw/append").format(table=table), {"after": after}).fetchone()[0]
