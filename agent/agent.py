@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.bundle import RulesInForce
@@ -277,6 +278,7 @@ class Agent:
     def _housekeeping(self) -> None:
         self.store.prune_nonces(time.time())  # order expiry is real time, whatever the clock
         self.store.prune_heals(self.clock() - self.settings.flap_window * 2)
+        self.store.prune_closed(datetime.now(UTC) - timedelta(days=self.settings.retain_days))
 
     # --- running ----------------------------------------------------------------------------------
 

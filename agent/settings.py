@@ -58,6 +58,7 @@ class AgentSettings(BaseSettings):
     l2_max_attempts: int = Field(default=3, ge=1)
     check_types: list[str] = Field(default_factory=list, description="Run only these checks (empty: all)")
     check_report_interval: float = Field(default=3600.0, ge=0)
+    retain_days: float = Field(default=30.0, gt=0, description="Keep closed incidents and scans this long")
 
     # store and forward
     outbox_max_events: int = Field(default=100_000, ge=10)

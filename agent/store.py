@@ -181,6 +181,13 @@ class Store:
         """Every incident not closed yet, oldest first."""
         return self._all("incidents_open")
 
+    def prune_closed(self, before: datetime) -> int:
+        """Forget closed incidents and scans older than a time (their events went to Central Command)."""
+        with self.transaction() as conn:
+            n = conn.execute(sql("incidents_prune"), (before.isoformat(),)).rowcount
+            conn.execute(sql("scans_prune"), (before.timestamp(),))
+        return n
+
     def open_incident_count(self) -> int:
         """How many incidents are open."""
         return self._one("incidents_open_count")[0]

@@ -30,7 +30,7 @@ class _State:
     compliant: bool = True
     details: dict[str, Any] = field(default_factory=dict)
     flappy: bool = False  # a heal that does not stick: it holds for one check, then drifts back
-    hold: int = 0  # checks left before a flappy heal comes undone
+    hold: int = 0  # checks right after a heal that see it hold (then flappy heals come undone)
     stuck: bool = False  # remediation always fails (a broken host)
 
 
@@ -135,8 +135,8 @@ class SimulatedHost:
             return self._remediate(state, check_type)
         if phase == "check":
             self.stats.checks += 1
-            if state.compliant and state.flappy and state.hold > 0:
-                state.hold -= 1  # the closed-loop re-check right after the heal still passes
+            if state.compliant and state.hold > 0:
+                state.hold -= 1  # the closed-loop re-check right after a heal sees the healed state
             elif state.compliant and (state.flappy or self._rng.random() < self.drift_rate):
                 self.drift(check_type)
         status = "pass" if state.compliant else "fail"
@@ -152,7 +152,7 @@ class SimulatedHost:
         state.details = {}
         if self._rng.random() < self.flap_rate:
             state.flappy = True
-        state.hold = 1 if state.flappy else 0
+        state.hold = 1  # drift takes time: the re-check right after the heal never drifts by chance
         return 0, f"{check_type} remediated\n", ""
 
     def _example(self, check_type: str) -> dict[str, Any]:

@@ -144,3 +144,9 @@ SELECT * FROM targets ORDER BY host;
 
 -- name: target_delete
 DELETE FROM targets WHERE host = ?;
+
+-- name: incidents_prune
+DELETE FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ?;
+
+-- name: scans_prune
+DELETE FROM scan_results WHERE scanned_at < ?;

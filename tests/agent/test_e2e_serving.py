@@ -169,3 +169,26 @@ def test_e2e_kill_9_during_burst_store_intact_nothing_lost(cc, pg_url, tmp_path)
         assert check.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
         check.close()
     assert waited > 0, "no kill landed while events were waiting: the test proved nothing"
+
+
+def test_e2e_fleet_provisioned_through_admin_api_reports_per_site(cc, pg_url, tmp_path):
+    from agent.simulation import provision_fleet
+
+    pubkey, specs = provision_fleet(cc.url, cc.admin, sites=2, appliances_per_site=2, hosts="windows:1,linux:1")
+    assert len(specs) == 4 and len({s.site_id for s in specs}) == 2
+    with Fleet(cc.url, pubkey, specs, tmp_path / "fleet", seed=5, drift_rate=0.2, seconds_per_cycle=60) as fleet:
+        summary = fleet.run(4, workers=2)
+        assert fleet.drain() == 0
+    assert summary.cycles == 4 and summary.central_errors == 0 and summary.checks == 4 * 4 * 31
+    assert summary.outcomes["L1:healed"] > 0
+
+    async def per_site() -> dict[str, int]:
+        conn = await asyncpg.connect(pg_url)
+        try:
+            rows = await conn.fetch("SELECT site_id::text, count(*) FROM check_results GROUP BY site_id")
+            return {r[0]: r[1] for r in rows}
+        finally:
+            await conn.close()
+
+    counts = asyncio.run(per_site())
+    assert set(counts) == {s.site_id for s in specs} and all(n > 0 for n in counts.values())

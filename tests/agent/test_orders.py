@@ -214,3 +214,12 @@ def test_order_completion_retried_when_central_drops_it(central, make_agent):
     assert _completes(state) == {}
     agent.cycle()
     assert list(_completes(state).values()) == ["completed"]
+
+
+@pytest.mark.parametrize("junk", [{"junk": 1}, {"payloadType": "application/vnd.osiris.order+json"}, {"payloadType": "x", "payload": "!!", "signatures": []}])
+def test_garbage_order_envelope_refused_without_crash(central, make_agent, junk):
+    state, _ = central
+    agent = make_agent([])
+    state.pending_orders.append(junk)
+    assert agent.cycle().orders == {"refused": 1}
+    assert _results(state) == {}  # names no order id Central Command could file it under: logged only

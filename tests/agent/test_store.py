@@ -69,3 +69,21 @@ def test_store_nonces_survive_reopen(tmp_path):
 def test_sql_unknown_query_names_it():
     with pytest.raises(KeyError, match="nope"):
         sql("nope")
+
+
+def test_store_prune_closed_keeps_open_and_recent(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from contracts.incidents import Incident
+
+    store = Store(tmp_path / "a.db")
+    old, recent, still_open = (Incident(site_id="s", host=f"h{i}", check_type="c", platform="linux") for i in range(3))
+    for inc in (old, recent, still_open):
+        store.insert_incident(inc)
+    store.update_incident(old.incident_id, "healed", close=True)
+    store.update_incident(recent.incident_id, "healed", close=True)
+    store.conn.execute("UPDATE incidents SET closed_at = '2000-01-01T00:00:00+00:00' WHERE incident_id = ?",
+                       (old.incident_id,))
+    assert store.prune_closed(datetime.now(UTC) - timedelta(days=30)) == 1
+    assert store.incident(old.incident_id) is None and store.incident(recent.incident_id) is not None
+    assert store.open_incident_count() == 1
