@@ -7,7 +7,8 @@ PHI) with a share of positive lines (HL7, X12, tickets, OCR...). Three texts: cl
 typical (`--phi-share` of the lines hold PHI) and dense (every line holds PHI). The baseline is the
 cheapest scrubber there is, one compiled IPv4 `re.sub` over the same text; the ratio says how many
 times its cost the full 12-category scrub is. Times are CPU time (process_time), best of `--repeat`,
-so other load on the machine moves them less. Also: one incident's fields through `scrub_obj`.
+so other load on the machine moves them less. Also: one incident's fields through `scrub_obj`, and
+hostile 100 KB inputs (repeated segment ids, nested URLs, colons...) that must stay linear.
 Prints one JSON object.
 """
 
@@ -73,6 +74,20 @@ def main() -> None:
             "ratio": round(ours / base, 1) if base else None,
             "findings": len(scrub(text).findings),
         }
+
+    # Hostile inputs: each must stay linear (no regex backtracking, no rescans to the end of the text).
+    hostile = {
+        "hl7_ids": "PID|",
+        "x12_ids": "NM1*",
+        "nested_urls": "http://",
+        "colons": "::",
+        "caps_names": "Dr. Aa Bb ",
+        "dotted_quads": "10.0.0.1, ",
+    }
+    figures["hostile_ms"] = {
+        name: best_ms(lambda t=unit * (args.kb * 1000 // len(unit)): scrub(t), 3)
+        for name, unit in hostile.items()
+    }
 
     incident = {
         "host": "WS-FRONT-01",

@@ -17,7 +17,7 @@ _EMAIL_DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])"
 )
 _SCHEME = re.compile(r"(?:https?|s?ftps?|smb|cifs|ldaps?|wss?|file|ssh|rdp|vnc|telnet|nfs)$")
-_URL_REST = re.compile(r"(?:\[[0-9a-z:.%]+\])?[^\s<>\"'`|^{}\[\]\\]*")
+_URL_REST = re.compile(r"(?:\[[0-9a-z:.%]{1,60}\])?[^\s<>\"'`|^{}\[\]\\]{0,4096}")
 _URL_TRAIL = ".,;:!?)'\""
 _OCT = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"{_OCT}(?:\.{_OCT}){{3}}")
@@ -73,9 +73,10 @@ def _url_starts(text: str, low: str) -> Iterator[tuple[int, int]]:
 
 
 def _urls(text: str, low: str) -> Iterator[Hit]:
-    for start, host in _url_starts(text, low):
-        if start and (low[start - 1].isalnum() or low[start - 1] in "_.+-"):
-            continue
+    last_end = -1
+    for start, host in sorted(_url_starts(text, low)):
+        if start < last_end or (start and (low[start - 1].isalnum() or low[start - 1] in "_.+-")):
+            continue  # inside the URL before it ("http://a/?next=http://b"), or inside a word
         end = _URL_REST.match(low, host).end()
         # Trailing punctuation belongs to the sentence, except a ')' the URL itself opened.
         while end > host and text[end - 1] in _URL_TRAIL:
@@ -83,6 +84,7 @@ def _urls(text: str, low: str) -> Iterator[Hit]:
                 break
             end -= 1
         if end - host >= 2:
+            last_end = end
             yield hit(start, end, "url", RANK_URL)
 
 

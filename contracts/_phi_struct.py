@@ -25,6 +25,7 @@ _CX_BEFORE = re.compile(r"(?<![\w^|])([A-Za-z0-9-]{3,24})(?:\^[^|^~\s]*){3}$")
 _X12_IDS = ("NM1*", "DMG*", "N3*", "N4*", "REF*")
 _X12_SEG = re.compile(r"(?:NM1|DMG|N3|N4|REF)\*")
 _X12_END = re.compile(r"[~\r\n]")
+_SEGMENT_MAX = 8000  # characters; real segments are far shorter
 
 # CX type codes (HL7 table 0203) that say an id is not a medical record number.
 _CX_TYPES = {"SS": "ssn", "AN": "account_number", "AM": "account_number"}
@@ -34,17 +35,30 @@ _NM1_IDS = {"MI": "health_plan_id", "II": "health_plan_id", "MR": "health_plan_i
 _REF_IDS = {"SY": "ssn", "1W": "health_plan_id", "IG": "health_plan_id", "EA": "mrn", "F6": "health_plan_id"}
 
 
-def _split(text: str, start: int, end: int, sep: str) -> list[Span]:
-    """Spans of the pieces of text[start:end] between `sep` characters."""
-    spans = []
+def _split(text: str, start: int, end: int, sep: str, limit: int = 64) -> list[Span]:
+    """Spans of the first `limit` pieces of text[start:end] between `sep` characters."""
+    spans: list[Span] = []
     pos = start
-    while True:
+    while len(spans) < limit:
         nxt = text.find(sep, pos, end)
         if nxt < 0:
             spans.append((pos, end))
-            return spans
+            break
         spans.append((pos, nxt))
         pos = nxt + 1
+    return spans
+
+
+def _fields(text: str, start: int, after: int, ender: re.Pattern[str], sep: str, limit: int) -> list[Span]:
+    """The first `limit` fields of the segment at `start`, cut where the segment ends.
+
+    Only as far as the fields reach is searched for the end, so a hostile "PID|PID|PID|..." costs
+    the same per segment as a real one.
+    """
+    window = min(len(text), after + _SEGMENT_MAX)
+    fields = _split(text, start, window, sep, limit)
+    end_m = ender.search(text, after, fields[-1][1])
+    return _split(text, start, end_m.start(), sep, limit) if end_m else fields
 
 
 def _run(text: str, comps: list[Span], first: int, last: int) -> Span | None:
@@ -146,9 +160,7 @@ def _hl7(text: str) -> Iterator[Hit]:
     for m in _HL7_SEG.finditer(text):
         if not _starts_segment(text, m.start()):
             continue
-        end_m = _HL7_END.search(text, m.end())
-        end = end_m.start() if end_m else len(text)
-        fields = _split(text, m.start(), end, "|")
+        fields = _fields(text, m.start(), m.end(), _HL7_END, "|", max(_HL7_FIELDS[m.group()[:3]]) + 1)
         for number, handler in _HL7_FIELDS[m.group()[:3]].items():
             if number < len(fields) and fields[number][1] > fields[number][0]:
                 yield from handler(text, fields[number])
@@ -170,8 +182,7 @@ def _x12(text: str) -> Iterator[Hit]:
     for m in _X12_SEG.finditer(text):
         if not (_starts_segment(text, m.start()) or text[m.start() - 1] == "~"):
             continue
-        end_m = _X12_END.search(text, m.end())
-        els = _split(text, m.start(), end_m.start() if end_m else len(text), "*")
+        els = _fields(text, m.start(), m.end(), _X12_END, "*", 10)
 
         def el(i: int, els: list[Span] = els) -> str:
             return text[els[i][0] : els[i][1]] if i < len(els) else ""

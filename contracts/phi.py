@@ -169,6 +169,8 @@ class Scrubber:
         label in front of the value, so `{"ssn": "512447821"}` is found although the digits alone
         are not.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"scrub() takes str, not {type(text).__name__}")
         self._reserved.update(
             m.group() for m in PLACEHOLDER_RE.finditer(text) if m.group() not in self.mapping
         )

@@ -230,6 +230,11 @@ def test_phi_scrubber_does_not_reuse_placeholders_already_in_the_text() -> None:
     assert restore(result.text, result.mapping) == "earlier: [IP_1]; now 10.0.0.8"
 
 
+def test_phi_scrub_not_text_type_error() -> None:
+    with pytest.raises(TypeError, match="takes str, not bytes"):
+        scrub(b"Patient: Jane Doe")  # type: ignore[arg-type]
+
+
 def test_phi_assert_no_phi_raises_with_categories() -> None:
     with pytest.raises(PhiDetectedError) as err:
         assert_no_phi("Patient: Jane Doe, SSN 512-44-7821, from 10.0.0.5")
