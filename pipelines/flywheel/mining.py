@@ -20,7 +20,7 @@ import polars as pl
 
 from contracts.incidents import CONFIDENCE_THRESHOLD, pattern_signature
 from pipelines.flywheel.errors import HistoryError
-from warehouse.duck import replace_table, run_sql
+from warehouse.duck import replace_table, run_sql, table_exists
 from warehouse.sql_files import sql
 
 HISTORY_SCHEMA: dict[str, pl.DataType] = {
@@ -136,9 +136,19 @@ def load_history(con: duckdb.DuckDBPyConnection, history: pl.DataFrame) -> None:
     run_sql(con, "flywheel/sim_inputs")
 
 
-def load_staging(con: duckdb.DuckDBPyConnection) -> None:
-    """Build `flywheel.decisions` and `flywheel.outcomes` from the staging tables (the pipeline path)."""
+STAGING_INPUTS = ("incidents", "l2_decisions", "healing_outcomes")
+
+
+def load_staging(con: duckdb.DuckDBPyConnection) -> bool:
+    """Build `flywheel.decisions` and `flywheel.outcomes` from staging (the pipeline path).
+
+    Returns False (and builds empty inputs) when staging does not exist yet: nothing ingested.
+    """
+    if not all(table_exists(con, "staging", t) for t in STAGING_INPUTS):
+        run_sql(con, "flywheel/empty_inputs")
+        return False
     run_sql(con, "flywheel/inputs")
+    return True
 
 
 def mine(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -7,7 +7,7 @@ and the backtest). Nothing here knows which of the two callers it serves.
 
 from __future__ import annotations
 
-from importlib import resources
+import json
 from typing import Any
 
 import duckdb
@@ -15,14 +15,14 @@ import polars as pl
 
 from contracts.rules import Rule, load_rules
 from pipelines.flywheel import mining
-from pipelines.flywheel.gate import Evaluation, GateConfig, judge
+from pipelines.flywheel.gate import Evaluation, GateConfig, judge, key
 from pipelines.flywheel.synthesis import Pattern, Synthesized, pattern_records, synthesize_for
+from warehouse import flywheel as state
 
 
 def builtin_rules() -> list[Rule]:
-    """The appliance's builtin L1 rules, read as a data file (the `agent` code is never imported)."""
-    text = (resources.files("agent") / "runbooks" / "builtin_rules.yaml").read_text(encoding="utf-8")
-    return list(load_rules(text))
+    """The appliance's builtin L1 rules (read as a data file; the `agent` code is never imported)."""
+    return list(load_rules(state.builtin_rules()))
 
 
 def synthesize(con: duckdb.DuckDBPyConnection, config: GateConfig) -> tuple[pl.DataFrame, list[Pattern],
@@ -51,3 +51,29 @@ def simulate(history: pl.DataFrame, config: GateConfig | None = None,
         return evaluate(con, builtin_rules() if existing is None else existing, config)
     finally:
         con.close()
+
+
+_SYNTH_COLUMNS = ("rule_id", "conditions", "leaf_positives", "leaf_negatives", "leaf_signatures")
+
+
+def candidates_table(candidates: pl.DataFrame, synthesized: dict[str, Synthesized]) -> pl.DataFrame:
+    """Mined candidates beside their synthesized rule: what DuckDB `flywheel.candidates` holds."""
+    found = [synthesized.get(key(s, r)) for s, r in zip(candidates["pattern_signature"], candidates["runbook_id"],
+                                                         strict=True)]
+    return candidates.with_columns(
+        pl.Series("rule_id", [s.rule_id if s else None for s in found], pl.Utf8),
+        pl.Series("conditions", [json.dumps(s.conditions) if s else None for s in found], pl.Utf8),
+        pl.Series("leaf_positives", [s.positives if s else None for s in found], pl.Int64),
+        pl.Series("leaf_negatives", [s.negatives if s else None for s in found], pl.Int64),
+        pl.Series("leaf_signatures", [json.dumps(sorted(s.signatures)) if s else None for s in found], pl.Utf8),
+    )
+
+
+def split_candidates_table(table: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Synthesized]]:
+    """`candidates_table` read back: the mined columns, and the synthesized rule per candidate key."""
+    synthesized = {}
+    for row in table.filter(pl.col("rule_id").is_not_null()).iter_rows(named=True):
+        synthesized[key(row["pattern_signature"], row["runbook_id"])] = Synthesized(
+            row["runbook_id"], row["check_type"], json.loads(row["conditions"]), row["leaf_positives"],
+            row["leaf_negatives"], frozenset(json.loads(row["leaf_signatures"])))
+    return table.drop(_SYNTH_COLUMNS), synthesized
