@@ -122,3 +122,19 @@ async def test_enrollment_token_revoked_cannot_enroll(api_grpc):
     assert err.value.code() is grpc.StatusCode.UNAUTHENTICATED
     r = await api.client.delete(f"/api/sites/{site}/enrollment-tokens/{uuid.uuid4()}", headers=bearer(api.admin))
     assert r.status_code == 404
+
+
+async def test_enrollment_token_hostile_bodies_never_5xx(api):
+    import random
+
+    from tests.serving.test_fuzz import _mutations, _post_json
+
+    site = await factories.site(api.client, api.admin)
+    appliance = await factories.appliance(api.client, api.admin, site)
+    seed = {"appliance_id": appliance.appliance_id, "name": "front-desk", "ttl_seconds": 600}
+    failures = []
+    for where, body in _mutations(seed, random.Random(11), per_field=20):
+        r = await _post_json(api.client, "POST", f"/api/sites/{site}/enrollment-tokens", body, bearer(api.admin))
+        if r.status_code >= 500:
+            failures.append(f"{where}: {r.status_code} {r.text[:150]}")
+    assert not failures, "\n".join(failures[:10])
