@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_VIEW = re.compile(r"^_[a-z][a-z0-9_]{0,62}$")  # frames registered for one statement (`_batch`, `_frame`)
 _LOCK_WAIT = 30.0  # seconds: a scheduled run may hold the file briefly while the UI launches another
 
 
@@ -97,11 +98,19 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when `schema.table` exists in the warehouse."""
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()
+    row = con.execute(sql("duck/table_exists"), {"schema": schema, "table": table}).fetchone()
     return bool(row and row[0])
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """`(name, type)` of each column of `schema.name` (or of a registered view such as `_batch`)."""
+    if "." in table:
+        target = _qualified(table)
+    elif _VIEW.match(table):
+        target = table
+    else:
+        raise MartNameError(f"not a table (schema.name) or registered view (_name): {table[:64]!r}")
+    return [(r[0], r[1]) for r in con.execute(sql("duck/describe").format(table=target)).fetchall()]
 
 
 def get_cursor(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, datetime | None]:

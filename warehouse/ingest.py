@@ -19,7 +19,7 @@ import asyncpg
 import duckdb
 import polars as pl
 
-from warehouse.duck import check_name, get_cursor, set_cursor, table_exists
+from warehouse.duck import check_name, columns, get_cursor, set_cursor, table_exists
 from warehouse.errors import ExtractError
 from warehouse.pg import connect
 from warehouse.sql_files import sql
@@ -155,12 +155,10 @@ async def copy_batches(conn: asyncpg.Connection, table: str, columns: list[PgCol
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     # A column added to Postgres after the raw table was made: add it (NULL for older rows).
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?",
-        [table]).fetchall()}
-    for name, dtype, *_ in con.execute("DESCRIBE SELECT * FROM _batch").fetchall():
+    have = {r[0] for r in con.execute(sql("raw/columns"), {"table": table}).fetchall()}
+    for name, dtype in columns(con, "_batch"):
         if name not in have:
-            con.execute(f"ALTER TABLE raw.{table} ADD COLUMN {quote_ident(name)} {dtype}")
+            con.execute(sql("raw/add_column").format(table=table, column=quote_ident(name), type=dtype))
 
 
 def load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, after: int) -> int:

@@ -19,6 +19,7 @@ from warehouse.reference import (
     read_check_controls,
     store_rows,
 )
+from warehouse.sql_files import sql
 
 GROUP = "feeds"
 # NVD refreshes daily (one missed day is tolerated); the OSCAL catalog and crosswalk weekly.
@@ -84,7 +85,7 @@ def oscal_baselines(reference: ReferenceData, warehouse: WarehouseResource) -> M
 def hipaa_crosswalk(reference: ReferenceData, warehouse: WarehouseResource) -> MaterializeResult:
     """Load the crosswalk, titled from the catalog, refusing ids the catalog lacks."""
     with warehouse.connect() as con:
-        titles = dict(con.execute("SELECT control_id, title FROM feeds.oscal_controls").fetchall())
+        titles = dict(con.execute(sql("feeds/control_titles")).fetchall())
         rows = load_crosswalk(reference.hipaa_path(), titles)
         missing = unknown_controls(rows, set(titles))
         if missing:
@@ -105,7 +106,7 @@ def check_controls(reference: ReferenceData, warehouse: WarehouseResource) -> Ma
     """Load the reviewed check → control map, refusing ids the catalog lacks."""
     rows = read_check_controls(reference.check_map_path())
     with warehouse.connect() as con:
-        ids = {r[0] for r in con.execute("SELECT control_id FROM feeds.oscal_controls").fetchall()}
+        ids = {r[0] for r in con.execute(sql("feeds/control_titles")).fetchall()}
         missing = unknown_controls(rows, ids)
         if missing:
             raise FeedShapeError(f"check control map names controls the catalog lacks: "

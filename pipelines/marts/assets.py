@@ -9,7 +9,7 @@ from dagster import AssetsDefinition, MaterializeResult, MetadataValue, TableCol
 
 from pipelines.marts.transforms import citation_rows, match_devices, service_rows
 from pipelines.resources import WarehouseResource
-from warehouse.duck import count_rows, run_sql
+from warehouse.duck import columns, count_rows, run_sql
 from warehouse.reference import ensure_feed_tables
 from warehouse.sql_files import sql
 
@@ -19,10 +19,10 @@ GROUP = "marts"
 def _publish(warehouse: WarehouseResource, con: duckdb.DuckDBPyConnection, name: str,
              **extra: object) -> MaterializeResult:
     path = warehouse.publish(con, f"marts.{name}")
-    columns = [TableColumn(name=r[0], type=r[1]) for r in con.execute(f"DESCRIBE marts.{name}").fetchall()]
+    schema = [TableColumn(name=n, type=t) for n, t in columns(con, f"marts.{name}")]
     return MaterializeResult(metadata={
         "dagster/row_count": count_rows(con, f"marts.{name}"),
-        "dagster/column_schema": TableSchema(columns=columns),
+        "dagster/column_schema": TableSchema(columns=schema),
         "parquet": MetadataValue.path(str(path)),
         **extra,
     })
@@ -76,8 +76,8 @@ def cve_exposure(warehouse: WarehouseResource) -> MaterializeResult:
     with warehouse.connect() as con:
         missing = ensure_feed_tables(con)
         inventory = con.sql(sql("marts/current_inventory")).pl()
-        cpe_matches = con.sql("SELECT * FROM feeds.nvd_cpe_matches").pl().to_dicts()
-        scores = dict(con.execute("SELECT cve_id, cvss_score FROM feeds.nvd_cves").fetchall())
+        cpe_matches = con.sql(sql("marts/nvd_cpe_matches")).pl().to_dicts()
+        scores = dict(con.execute(sql("marts/nvd_scores")).fetchall())
         matches = pl.DataFrame(match_devices(inventory.to_dicts(), cpe_matches, scores),
                                schema={"site_id": pl.Utf8, "host": pl.Utf8, "cve_id": pl.Utf8, "cpe": pl.Utf8})
         ports = con.sql(sql("marts/open_ports")).pl()
@@ -88,15 +88,14 @@ def cve_exposure(warehouse: WarehouseResource) -> MaterializeResult:
                             ("_serves", serves)):
             con.register(view, frame)
         run_sql(con, "marts/cve_exposure")
-        exposed = con.execute("SELECT count(*) FILTER (WHERE exposed), count(DISTINCT cve_id) "
-                              "FROM marts.cve_exposure").fetchone()
+        exposed = con.execute(sql("marts/cve_exposure_summary")).fetchone()
         return _publish(warehouse, con, "cve_exposure", exposed_rows=int(exposed[0]),
                         distinct_cves=int(exposed[1]), devices=inventory.select("site_id", "host").n_unique(),
                         feeds_not_loaded=MetadataValue.json(missing))
 
 
 def _citations(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, list[str]]:
-    elements = {r[0] for r in con.execute("SELECT DISTINCT hipaa_element FROM feeds.hipaa_crosswalk").fetchall()}
+    elements = {r[0] for r in con.execute(sql("marts/crosswalk_elements")).fetchall()}
     pairs = con.execute(sql("marts/check_citations")).fetchall()
     rows, unresolved = citation_rows(pairs, elements)
     return pl.DataFrame(rows, schema={"check_type": pl.Utf8, "hipaa_element": pl.Utf8}), unresolved

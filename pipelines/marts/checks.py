@@ -4,7 +4,7 @@ from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity,
 
 from pipelines.marts.assets import ASSETS
 from pipelines.resources import WarehouseResource
-from warehouse.duck import count_rows, read_mart
+from warehouse.duck import columns, count_rows, read_mart
 
 
 def published_check(mart: AssetsDefinition) -> AssetChecksDefinition:
@@ -17,15 +17,15 @@ def published_check(mart: AssetsDefinition) -> AssetChecksDefinition:
         published = read_mart(name, warehouse.marts_dir)
         with warehouse.connect() as con:
             rows = count_rows(con, f"marts.{name}")
-            columns = [r[0] for r in con.execute(f"DESCRIBE marts.{name}").fetchall()]
+            names = [n for n, _ in columns(con, f"marts.{name}")]
         problems = []
         if published is None:
             problems.append({"problem": "not published"})
         else:
             if published.height != rows:
                 problems.append({"problem": "row count", "parquet": published.height, "warehouse": rows})
-            if published.columns != columns:
-                problems.append({"problem": "columns", "parquet": published.columns, "warehouse": columns})
+            if published.columns != names:
+                problems.append({"problem": "columns", "parquet": published.columns, "warehouse": names})
         return AssetCheckResult(passed=not problems, severity=AssetCheckSeverity.ERROR,
                                 metadata={"rows": rows, "offending_rows": problems})
 
