@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from contracts.api import L2PlanRequest
 from contracts.incidents import L2Decision
 from serving.deps import CurrentAppliance, PoolDep
 from serving.l2.planner import Planner
 
-router = APIRouter(tags=["agent"])
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        planner = getattr(app.state, "l2_planner", None)
+        if planner is not None:
+            await planner.close()
+
+
+router = APIRouter(tags=["agent"], lifespan=_lifespan)
 
 
 def _planner(request: Request) -> Planner:

@@ -217,3 +217,17 @@ async def test_plan_no_api_key_uses_no_network(pool, appliance, catalog):
     decision = await planner.plan(pool, appliance, request_for(firewall_incident(appliance.site_id), catalog))
     assert decision.guardrails["chain"][0]["outcome"] == "no_api_key"
     assert decision.provider == "human_review"
+
+
+async def test_plan_recorded_once_when_appliance_reports_it_again(pool, appliance, catalog):
+    from contracts.telemetry import EventKind, event
+    from serving.services.telemetry import ingest
+
+    with fa.serve([fa.tool("RB-WIN-FIREWALL-001", 0.9)]) as server:
+        planner = Planner(llm_settings(server.base_url), catalog=catalog)
+        decision = await planner.plan(pool, appliance, request_for(firewall_incident(appliance.site_id), catalog))
+        await planner.close()
+    # The agent's telemetry copy has another event id (the incident's) but the same decision id.
+    ack = await ingest(pool, appliance, [event(EventKind.L2_DECISION, decision)])
+    assert (ack.accepted, ack.duplicates) == (0, 1)
+    assert await pool.fetchval("SELECT count(*) FROM l2_decisions") == 1
