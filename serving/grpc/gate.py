@@ -10,7 +10,7 @@ revoked appliance is refused (PERMISSION_DENIED) at its very next call.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,8 +19,9 @@ from typing import Any
 
 import asyncpg
 import grpc
+from google.protobuf.message import DecodeError
 
-from serving.errors import RateLimited, Unauthorized
+from serving.errors import BadRequest, RateLimited, Unauthorized
 from serving.grpc.errors import abort
 from serving.pki.ca import appliance_id_of, fingerprint, load_certificate
 from serving.pki.errors import InvalidCertificate
@@ -121,10 +122,41 @@ class Gate(grpc.aio.ServerInterceptor):
 
 
 Before = Callable[[grpc.aio.ServicerContext], Awaitable[None]] | None
+_MALFORMED = object()
+"""What a request that is not a valid protobuf message decodes to: refused with INVALID_ARGUMENT."""
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    # grpc answers an undecodable request with INTERNAL and a logged traceback; a peer's broken bytes
+    # are bad input, so they become a marker the wrapper refuses as INVALID_ARGUMENT.
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except DecodeError:
+            return _MALFORMED
+
+    return parse
+
+
+def _valid(request: Any) -> Any:
+    if request is _MALFORMED:
+        raise BadRequest("request is not a valid protobuf message for this method")
+    return request
+
+
+async def _valid_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        yield _valid(request)
 
 
 def _wrap(handler: grpc.RpcMethodHandler, before: Before) -> grpc.RpcMethodHandler:
-    codec = {"request_deserializer": handler.request_deserializer, "response_serializer": handler.response_serializer}
+    codec = {
+        "request_deserializer": _tolerant(handler.request_deserializer),
+        "response_serializer": handler.response_serializer,
+    }
     if handler.unary_unary is not None:
         inner = handler.unary_unary
 
@@ -132,7 +164,7 @@ def _wrap(handler: grpc.RpcMethodHandler, before: Before) -> grpc.RpcMethodHandl
             try:
                 if before is not None:
                     await before(context)
-                return await inner(request, context)
+                return await inner(_valid(request), context)
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the one place errors become statuses
@@ -146,7 +178,7 @@ def _wrap(handler: grpc.RpcMethodHandler, before: Before) -> grpc.RpcMethodHandl
             try:
                 if before is not None:
                     await before(context)
-                async for response in inner_ss(requests, context):
+                async for response in inner_ss(_valid_stream(requests), context):
                     yield response
             except grpc.aio.AbortError:
                 raise

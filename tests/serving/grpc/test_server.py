@@ -222,3 +222,32 @@ async def test_rate_limited_appliance_resource_exhausted_with_retry_after(pool, 
         assert int(dict(err.value.trailing_metadata())["retry-after"]) >= 1
     finally:
         await limited.stop()
+
+
+_GARBAGE = b"\xff\xff\xff\xff\x0f"  # a truncated varint: no protobuf parser accepts it
+
+
+async def test_undecodable_request_invalid_argument_unary_and_stream(pool, servers, site_id):
+    enrolled = await helpers.enroll(pool, servers, site_id)
+    raw = {"request_serializer": lambda b: b, "response_deserializer": lambda b: b}
+    async with helpers.enroll_channel(servers) as channel:
+        register = channel.unary_unary("/osiris.compliance.v1.ComplianceAgent/Register", **raw)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await register(_GARBAGE, timeout=10)
+        assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    async with enrolled.channel(servers) as channel:
+        heartbeat = channel.unary_unary("/osiris.compliance.v1.ComplianceAgent/Heartbeat", **raw)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await heartbeat(_GARBAGE, timeout=10)
+        assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        drift = channel.stream_stream("/osiris.compliance.v1.ComplianceAgent/ReportDrift", **raw)
+        good = pb.DriftEvent(event_id="ok-1", host="pc", check_type="c", platform="linux").SerializeToString()
+        call = drift(iter([good, _GARBAGE]), timeout=10)
+        acks = []
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            async for a in call:
+                acks.append(pb.DriftAck.FromString(a))
+        assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    # What arrived before the broken message was stored and acknowledged.
+    assert [a.event_id for a in acks] == ["ok-1"]
+    assert await pool.fetchval("SELECT count(*) FROM incidents") == 1
