@@ -28,7 +28,7 @@ _ROLE = (
     r"patient|pt|resident|client|member|insured|subscriber|guarantor|policy ?holder|responsible party"
     r"|employee|caller|requester|requestor|customer|beneficiary|student|spouse|parent|guardian|mother"
     r"|father|next of kin|nok|emergency contact|contact|physician|doctor|provider|attending|referring"
-    r"|ordering|pcp|nurse|clinician|from|to|cc|bcc|sender|recipient|assignee|author"
+    r"|ordering|pcp|nurse|clinician|from|to|cc|bcc|sender|recipient|attendees|attendee|assignee|author"
     r"|first|last|given|family|surname|forename|fname|lname"
 )
 # Matched on the lower-cased text (same offsets, much faster than IGNORECASE).
