@@ -176,7 +176,7 @@ class ComplianceAgentServicer(pb_grpc.ComplianceAgentServicer):
             log.info("drift batch refused (%s); storing its %d events one by one", exc, len(valid))
             for item in valid:
                 try:
-                    await telemetry.ingest(self.pool, appliance, [item.event])
+                    self._ack(await telemetry.ingest(self.pool, appliance, [item.event]))
                 except (ServingError, asyncpg.DataError) as single:
                     item.event, item.error = None, to_status(single)[1]
             return
