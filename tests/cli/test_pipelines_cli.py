@@ -13,6 +13,12 @@ import pytest
 from tests.conftest import osiris_cmd
 from tests.pipelines.seed import generate, write
 
+MINE = [f"{layer}_{t}" for layer in ("raw", "stg") for t in (
+    "incidents", "l2_decisions", "healing_outcomes", "check_results", "device_scans", "software_inventory")] + [
+    "nvd_cves", "oscal_catalog", "oscal_baselines", "hipaa_crosswalk", "check_controls", "compliance_rates",
+    "device_compliance", "site_check_status", "cve_exposure", "control_coverage", "framework_controls",
+    "tier_distribution", "l2_costs", "l2_confidence"]
+
 
 def _env(tmp_path: Path, shared_data: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "DATABASE_URL")}
@@ -30,8 +36,8 @@ def test_pipelines_materialize_everything_publishes_marts(tmp_path: Path, shared
     out = _osiris(["pipelines", "materialize", "--json"], _env(tmp_path, shared_data, DATABASE_URL=pg_url))
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(summary["materialized"]) == 26 and "cve_exposure" in summary["materialized"]
-    assert "materialized 26 assets" in out.stderr
+    assert set(MINE) <= set(summary["materialized"])
+    assert f"materialized {len(summary['materialized'])} assets" in out.stderr
     home = tmp_path / "home"
     assert (home / "marts" / "compliance_rates.parquet").is_file()
     assert "enabled: false" in (home / "dagster" / "dagster.yaml").read_text()
@@ -49,9 +55,9 @@ def test_pipelines_materialize_select_group_runs_only_it(tmp_path: Path, shared_
 def test_pipelines_materialize_unknown_selection_one_line(tmp_path: Path, shared_data: Path):
     out = _osiris(["pipelines", "materialize", "--select", "no_such_asset"], _env(tmp_path, shared_data))
     assert out.returncode == 1
-    assert out.stderr.strip().splitlines() == [
-        "error: unknown group or asset 'no_such_asset'; groups: feeds, ingest, marts "
-        "(`osiris pipelines list` names the assets)"]
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: unknown group or asset 'no_such_asset'; groups: ")
+    assert all(group in lines[0] for group in ("feeds", "ingest", "marts"))
 
 
 def test_pipelines_materialize_failed_asset_one_line_exit_1(tmp_path: Path, shared_data: Path):
@@ -67,4 +73,5 @@ def test_pipelines_list_names_every_asset_with_its_group(tmp_path: Path, shared_
     out = _osiris(["pipelines", "list", "--json"], _env(tmp_path, shared_data))
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout.strip().splitlines()[-1])
-    assert {"asset": "raw_incidents", "group": "ingest"} in rows and len(rows) == 26
+    assert {"asset": "raw_incidents", "group": "ingest"} in rows
+    assert set(MINE) <= {r["asset"] for r in rows}

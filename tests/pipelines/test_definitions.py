@@ -28,8 +28,10 @@ def test_definitions_assets_in_expected_groups():
     groups: dict[str, set[str]] = {}
     for key, assets in _repo().assets_defs_by_key.items():
         groups.setdefault(assets.group_names_by_key[key], set()).add(key.to_user_string())
-    assert groups == EXPECTED
-    assert set(DOMAINS) == set(EXPECTED)
+    # Other domains (flywheel, evidence) add groups of their own; these three are exactly as built.
+    for group, assets in EXPECTED.items():
+        assert groups[group] == assets
+    assert set(EXPECTED) <= set(DOMAINS)
 
 
 def test_definitions_every_asset_describes_itself():
