@@ -17,7 +17,7 @@ import asyncpg
 
 from contracts.api import L2PlanRequest
 from contracts.incidents import Incident, L2Decision, signature_facts
-from contracts.phi import contains_phi
+from contracts.phi import Scrubber, category_of, contains_phi
 from contracts.runbooks import Runbook, RunbookCatalog
 from serving.errors import BadRequest, Forbidden
 from serving.l2 import guardrails
@@ -40,30 +40,35 @@ class PhiRefused(BadRequest):
     """The incident still holds PHI after the appliance's scrub (HTTP 400 naming categories, never values)."""
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            yield f"{path}.{key}(key)", str(key)
-            yield from _strings(sub, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for i, sub in enumerate(value):
-            yield from _strings(sub, f"{path}[{i}]")
+def _changed(before: Any, after: Any, path: str) -> Iterator[str]:
+    """Paths where scrubbing changed a value (or would have: PHI in a dict key)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key, value in before.items():
+            if isinstance(key, str) and contains_phi(key):
+                yield f"{path}.<key>"
+            yield from _changed(value, after.get(key), f"{path}.{key}")
+    elif isinstance(before, list | tuple) and isinstance(after, list | tuple):
+        for i, (b, a) in enumerate(zip(before, after, strict=False)):
+            yield from _changed(b, a, f"{path}[{i}]")
+    elif before != after:
+        yield path
 
 
 def refuse_phi(incident: Incident) -> None:
-    """Scrub every free-text field again; PhiRefused when any still holds PHI."""
-    fields = {"host": incident.host, "check_type": incident.check_type, "platform": incident.platform,
-              "details": incident.details, "hipaa_controls": incident.hipaa_controls}
-    found: dict[str, list[str]] = {}
-    for path, text in _strings(fields, "incident"):
-        categories = contains_phi(text)
-        if categories:
-            found[path] = categories
-    if found:
-        where = "; ".join(f"{p}: {', '.join(c)}" for p, c in sorted(found.items())[:10])
-        raise PhiRefused(f"the incident still holds PHI ({where}); scrub it on the appliance and retry")
+    """Scrub the incident's free text again, as the appliance did; PhiRefused when anything changes.
+
+    The appliance's scrub is a fixed point (placeholders are not PHI), so a properly scrubbed
+    incident passes unchanged; any change means PHI slipped through. The refusal names fields and
+    categories, never the values.
+    """
+    scrubber = Scrubber()
+    fields = {"host": incident.host, "details": incident.details, "hipaa_controls": incident.hipaa_controls}
+    paths = sorted(set(_changed(fields, scrubber.scrub_obj(fields), "incident")))
+    if paths:
+        categories = sorted({category_of(ph) or "phi" for ph in scrubber.mapping}) or ["phi"]
+        where = ", ".join(paths[:10])
+        raise PhiRefused(f"the incident still holds PHI ({', '.join(categories)} in {where}); "
+                         "scrub it on the appliance and retry")
 
 
 def candidates(catalog: RunbookCatalog, request: L2PlanRequest) -> list[Runbook]:

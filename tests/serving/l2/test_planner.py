@@ -231,3 +231,21 @@ async def test_plan_recorded_once_when_appliance_reports_it_again(pool, applianc
     ack = await ingest(pool, appliance, [event(EventKind.L2_DECISION, decision)])
     assert (ack.accepted, ack.duplicates) == (0, 1)
     assert await pool.fetchval("SELECT count(*) FROM l2_decisions") == 1
+
+
+@pytest.mark.parametrize("details", [
+    {"patient": {"name": "Maria Lopez"}},
+    {"mrn": 482913},
+    {"log": "PID|1||00482913^^^NORTHCLINIC^MR||DOE^JOHN^A||19650412|M"},
+])
+async def test_plan_phi_refused_unless_scrubbed_as_the_agent_does(pool, appliance, catalog, details):
+    from agent.l2 import scrub_incident
+
+    raw = firewall_incident(appliance.site_id, **details)
+    planner = Planner(llm_settings(None), catalog=catalog)
+    with pytest.raises(PhiRefused):
+        await planner.plan(pool, appliance, request_for(raw, catalog))
+    scrubbed, mapping = scrub_incident(raw)
+    assert mapping, "the agent's scrubber should have replaced something"
+    decision = await planner.plan(pool, appliance, request_for(scrubbed, catalog))
+    assert decision.incident_id == raw.incident_id
