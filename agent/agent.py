@@ -20,7 +20,7 @@ from typing import Any
 from agent.bundle import RulesInForce
 from agent.central import CentralClient
 from agent.checks import run_check
-from agent.errors import CentralError, NotOfferedError, OutboxFullError, SettingsError
+from agent.errors import CentralError, NotOfferedError, OutboxFullError, SettingsError, StoreError
 from agent.executors.base import Target
 from agent.healer import Healer, HealPolicy
 from agent.keys import ApplianceKeys, ensure_keys
@@ -288,9 +288,14 @@ class Agent:
         cycles = 0
         while not stop.is_set():
             began = time.monotonic()
-            report = self.cycle()
             cycles += 1
-            log.info("cycle %d: %s", cycles, _summary(report))
+            try:
+                report = self.cycle()
+                log.info("cycle %d: %s", cycles, _summary(report))
+            except (SettingsError, StoreError):
+                raise  # misprovisioned or the disk failed: a restart by the service manager is the cure
+            except Exception:  # noqa: BLE001 - one bad cycle must not end healing; the next one retries
+                log.exception("cycle %d failed; next cycle in %g s", cycles, self.settings.poll_interval)
             if self.flags.restart_after is not None:
                 stop.wait(self.flags.restart_after)
                 log.warning("restarting on order (exit %d)", RESTART_EXIT_CODE)

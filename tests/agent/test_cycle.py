@@ -213,3 +213,15 @@ def test_cycle_outbox_full_pauses_healing_with_alarm(central, make_agent):
     agent.outbox.store.delete("outbox_next_attempt")
     agent.outbox.flush(agent.central.send_telemetry)
     assert agent.healing_paused() is None
+
+
+def test_run_survives_a_failing_cycle_and_keeps_going(central, make_agent, caplog):
+    state, _ = central
+
+    class Broken:
+        def run(self, command, *, timeout, sudo=False, stdin=None):
+            raise RuntimeError("executor bug")
+
+    agent = make_agent([Target("b1", "linux", Broken())])
+    assert agent.run(max_cycles=3) == 0
+    assert len(state.checkins) == 3 and "executor bug" in caplog.text
