@@ -70,13 +70,16 @@ def _decoded(row: asyncpg.Record, *names: str) -> dict[str, Any]:
 # --- candidates and overrides -------------------------------------------------------------------
 
 
-async def save_candidates(conn: asyncpg.Connection, candidates: list[dict[str, Any]],
-                          rules: dict[str, dict[str, Any]] | None = None) -> int:
-    """Upsert evaluated candidates (`gate.judge` output); returns how many rows actually changed."""
-    rules = rules or {}
+async def save_candidates(conn: asyncpg.Connection, candidates: list[dict[str, Any]]) -> int:
+    """Upsert evaluated candidates (`gate.judge` output); returns how many rows actually changed.
+
+    `rule` keeps the synthesized proposal (id, runbook, conditions); the promoted rule with its
+    provenance lives in `rules` once it ships.
+    """
     changed = 0
     for c in candidates:
-        rule = rules.get(c.get("rule_id")) or ({"conditions": c["conditions"]} if c.get("conditions") else None)
+        rule = ({"id": c["rule_id"], "runbook_id": c["runbook_id"], "conditions": c["conditions"]}
+                if c.get("conditions") else None)
         row = await conn.fetchrow(
             sql("flywheel/state/candidate_upsert"), c["pattern_signature"], c["runbook_id"], c["check_type"] or "",
             c["platform"] or "", c["n"], c["successes"], c["wilson_lower"], c["wilson_upper"], c["sites"],

@@ -106,9 +106,9 @@ def test_save_candidates_writes_only_what_moved(pg_url: str) -> None:
                  "backtest": {"precision": 0.975}, "verdict": "promote", "reasons": []}
 
     async def scenario(conn):
-        first = await state.save_candidates(conn, [candidate], {RULE["id"]: RULE})
-        same = await state.save_candidates(conn, [candidate], {RULE["id"]: RULE})
-        more = await state.save_candidates(conn, [{**candidate, "n": 41}], {RULE["id"]: RULE})
+        first = await state.save_candidates(conn, [candidate])
+        same = await state.save_candidates(conn, [candidate])
+        more = await state.save_candidates(conn, [{**candidate, "n": 41}])
         return first, same, more, await state.get_candidate(conn, SIG, RB), await state.list_candidates(conn)
 
     first, same, more, got, listed = run(pg_url, scenario)
