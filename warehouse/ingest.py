@@ -227,6 +227,8 @@ async def pg_max_seqs(pg: asyncpg.Connection | str | None = None) -> dict[str, i
     conn = await connect(pg) if own else pg
     try:
         return {r["table_name"]: int(r["max_seq"]) for r in await conn.fetch(sql("extract/max_seqs"))}
+    except asyncpg.UndefinedTableError as exc:
+        raise ExtractError(f"Postgres has no telemetry tables yet (are the migrations applied?): {exc}") from exc
     finally:
         if own:
             await conn.close()

@@ -17,7 +17,7 @@ from dagster import (
 )
 
 from pipelines.resources import PostgresResource
-from warehouse.errors import DatabaseUnavailableError
+from warehouse.errors import DatabaseUnavailableError, ExtractError
 from warehouse.ingest import pg_max_seqs
 
 ingest_job = define_asset_job(
@@ -42,6 +42,8 @@ def new_telemetry(context: SensorEvaluationContext, postgres: PostgresResource) 
         current = asyncio.run(pg_max_seqs(postgres.dsn()))
     except DatabaseUnavailableError as exc:
         return SkipReason(f"Postgres unreachable: {exc}")
+    except ExtractError as exc:
+        return SkipReason(str(exc))
     moved = new_rows(previous, current)
     if not moved:
         return SkipReason("no new telemetry")

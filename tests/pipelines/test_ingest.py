@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -140,6 +141,20 @@ def test_sensor_requests_a_run_only_when_telemetry_moves(pg_url):
     assert cursor["check_results"] > 0 and cursor["incidents"] >= 0
     quiet = new_telemetry(build_sensor_context(cursor=moved.cursor, resources={"postgres": postgres}))
     assert isinstance(quiet, SkipReason)
+
+
+def test_sensor_skips_before_migrations(pg_server_url):
+    from tests.pipelines.conftest import _admin
+    from warehouse.pg import with_database
+
+    name = f"osiris_bare_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        result = new_telemetry(build_sensor_context(
+            resources={"postgres": PostgresResource(url=with_database(pg_server_url, name))}))
+    finally:
+        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    assert isinstance(result, SkipReason) and "migrations" in result.skip_message
 
 
 def test_sensor_skips_when_postgres_unreachable():
