@@ -31,7 +31,7 @@ PATH_VALUES = ["x", "0", "%00", "..", "a" * 300, "00000000-0000-0000-0000-000000
                "12345678-1234-1234-1234-1234567890123"]
 
 
-def _mutations(body, rng: random.Random, per_field: int = 12):
+def _mutations(body, rng: random.Random, per_field: int = 6):
     """The body with each field (recursively) replaced in turn by a seeded sample of hostile values."""
     paths = []
 
