@@ -79,6 +79,15 @@ PLUGIN_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/sites/{site_id}/enrollment-tokens"): "admin",
     ("GET", "/api/sites/{site_id}/enrollment-tokens"): "admin",
     ("DELETE", "/api/sites/{site_id}/enrollment-tokens/{token_id}"): "admin",
+    ("GET", "/api/flywheel/candidates"): "read",
+    ("GET", "/api/flywheel/candidates/{signature}/{runbook_id}"): "read",
+    ("POST", "/api/flywheel/candidates/{signature}/{runbook_id}/pin"): "admin",
+    ("POST", "/api/flywheel/candidates/{signature}/{runbook_id}/veto"): "admin",
+    ("DELETE", "/api/flywheel/candidates/{signature}/{runbook_id}/override"): "admin",
+    ("GET", "/api/flywheel/rules"): "read",
+    ("GET", "/api/flywheel/rules/{rule_id}"): "read",
+    ("GET", "/api/flywheel/rules/{rule_id}/audit"): "read",
+    ("GET", "/api/flywheel/audit"): "read",
 }
 
 
