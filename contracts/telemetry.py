@@ -168,7 +168,8 @@ class TelemetryAck(_Model):
 def event(kind: EventKind, model: BaseModel) -> TelemetryEvent:
     """Wrap a payload model as a telemetry event, reusing its own event id when it has one."""
     payload = model.model_dump(mode="json")
+    # A decision names its incident too: its own id must win, or it would collide with the incident.
     event_id = (
-        payload.get("event_id") or payload.get("incident_id") or payload.get("decision_id") or new_id()
+        payload.get("event_id") or payload.get("decision_id") or payload.get("incident_id") or new_id()
     )
     return TelemetryEvent(event_id=str(event_id), kind=kind, payload=payload)

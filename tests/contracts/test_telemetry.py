@@ -20,6 +20,15 @@ def test_event_reuses_incident_id_as_event_id():
     assert isinstance(ev.model(), Incident)
 
 
+def test_event_decision_keyed_by_its_own_id_not_its_incident():
+    from contracts.incidents import L2Decision
+
+    inc = _incident()
+    decision = L2Decision(incident_id=inc.incident_id, site_id="s1", runbook_id="RB-X", confidence=0.9,
+                          pattern_signature=inc.pattern_signature)
+    assert event(EventKind.L2_DECISION, decision).event_id == decision.decision_id
+
+
 def test_event_payload_not_fitting_kind_rejected():
     with pytest.raises(ValidationError, match="incident payload"):
         TelemetryEvent(event_id="e1", kind="incident", payload={"host": "x"})
