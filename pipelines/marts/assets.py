@@ -78,8 +78,7 @@ def cve_exposure(warehouse: WarehouseResource) -> MaterializeResult:
         inventory = con.sql(sql("marts/current_inventory")).pl()
         cpe_matches = con.sql(sql("marts/nvd_cpe_matches")).pl().to_dicts()
         scores = dict(con.execute(sql("marts/nvd_scores")).fetchall())
-        matches = pl.DataFrame(match_devices(inventory.to_dicts(), cpe_matches, scores),
-                               schema={"site_id": pl.Utf8, "host": pl.Utf8, "cve_id": pl.Utf8, "cpe": pl.Utf8})
+        matches = match_devices(inventory, cpe_matches, scores)
         ports = con.sql(sql("marts/open_ports")).pl()
         serves = pl.DataFrame(service_rows(matches["cpe"].unique().to_list(), ports.to_dicts()),
                               schema={"cpe": pl.Utf8, "port": pl.Int32, "proto": pl.Utf8, "service": pl.Utf8,

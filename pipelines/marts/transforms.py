@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import polars as pl
+
 from warehouse.cpe import parse_cpe
 from warehouse.cve_match import CveIndex
 from warehouse.errors import CpeParseError
@@ -53,26 +55,30 @@ def split_device_id(value: str) -> tuple[str, str]:
     return site, host
 
 
-def match_devices(inventory: Iterable[Mapping[str, Any]], cpe_matches: Iterable[Mapping[str, Any]],
-                  scores: Mapping[str, float | None] | None = None) -> list[dict[str, Any]]:
-    """Every (site, host, CVE, installed CPE) NVD's configurations make vulnerable.
+def match_devices(inventory: pl.DataFrame, cpe_matches: Iterable[Mapping[str, Any]],
+                  scores: Mapping[str, float | None] | None = None) -> pl.DataFrame:
+    """Every (site, host, CVE, installed CPE) NVD's configurations make vulnerable, as a frame.
 
-    Inventory rows carry `site_id`, `host`, `cpe`; a CPE that does not parse is skipped (it was
-    reported, not typed by us) rather than failing the whole mart.
+    `inventory` has `site_id`, `host`, `cpe` columns; a CPE that does not parse is skipped (a device
+    reported it, we did not type it) rather than failing the whole mart.
     """
-    pairs = []
-    for row in inventory:
-        try:
-            parse_cpe(row["cpe"])
-        except CpeParseError:
-            continue
-        pairs.append((device_id(row["site_id"], row["host"]), row["cpe"]))
-    index = CveIndex(cpe_matches, scores)
-    out = []
-    for m in index.match(pairs):
-        site, host = split_device_id(m["device_id"])
-        out.append({"site_id": site, "host": host, "cve_id": m["cve_id"], "cpe": m["cpe"]})
-    return out
+    valid = [c for c in inventory["cpe"].unique().to_list() if _parses(c)]
+    rows = inventory.filter(pl.col("cpe").is_in(valid))
+    ids = rows.select(pl.concat_str([pl.col("site_id"), pl.col("host")], separator=_SEP)).to_series().to_list()
+    table = CveIndex(cpe_matches, scores).match_table(zip(ids, rows["cpe"].to_list(), strict=True))
+    matches = pl.from_arrow(table)
+    return (matches.with_columns(pl.col("device_id").str.splitn(_SEP, 2)
+                                 .struct.rename_fields(["site_id", "host"]).alias("_device"))
+            .unnest("_device")
+            .select("site_id", "host", "cve_id", "cpe"))
+
+
+def _parses(cpe: str) -> bool:
+    try:
+        parse_cpe(cpe)
+    except CpeParseError:
+        return False
+    return True
 
 
 def _lookup(table: Mapping[tuple[str, str], Any], vendor: str, product: str) -> Any:

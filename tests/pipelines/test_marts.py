@@ -178,3 +178,12 @@ def test_l2_costs_and_confidence_add_up(built):
     for row in confidence.iter_rows(named=True):
         assert 0.0 <= row["confidence_bucket"] <= 0.9
         assert row["confidence_bucket"] <= row["mean_confidence"] < row["confidence_bucket"] + 0.1 + 1e-9
+
+
+def test_everything_on_an_empty_fleet_publishes_empty_marts(resources, run):
+    run()  # fails the test on any failed step
+    marts = Path(resources["warehouse"].marts_dir)
+    for name in MARTS:
+        frame = read_mart(name, marts)
+        assert frame is not None, name
+        assert (frame.height > 0) is (name == "framework_controls"), name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 
 from contracts.phi import contains_phi
@@ -94,12 +95,13 @@ def test_match_devices_follows_version_range_semantics():
                 "criteria": "cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*",
                 "version_start_including": "1.0.1", "version_start_excluding": None,
                 "version_end_including": None, "version_end_excluding": "1.0.1g"}]
-    inventory = [{"site_id": "s1", "host": "a", "cpe": "cpe:2.3:a:openssl:openssl:1.0.1f:*:*:*:*:*:*:*"},
-                 {"site_id": "s1", "host": "b", "cpe": "cpe:2.3:a:openssl:openssl:1.0.1g:*:*:*:*:*:*:*"},
-                 {"site_id": "s2", "host": "a", "cpe": "cpe:2.3:a:openssl:openssl:1.0.1:*:*:*:*:*:*:*"},
-                 {"site_id": "s2", "host": "c", "cpe": "garbage"}]
-    found = match_devices(inventory, entries)
-    assert [(m["site_id"], m["host"]) for m in found] == [("s1", "a"), ("s2", "a")]
+    inventory = pl.DataFrame([
+        {"site_id": "s1", "host": "a", "cpe": "cpe:2.3:a:openssl:openssl:1.0.1f:*:*:*:*:*:*:*"},
+        {"site_id": "s1", "host": "b", "cpe": "cpe:2.3:a:openssl:openssl:1.0.1g:*:*:*:*:*:*:*"},
+        {"site_id": "s2", "host": "a\x1fodd", "cpe": "cpe:2.3:a:openssl:openssl:1.0.1:*:*:*:*:*:*:*"},
+        {"site_id": "s2", "host": "c", "cpe": "garbage"}])
+    found = match_devices(inventory, entries).sort("site_id", "host").to_dicts()
+    assert [(m["site_id"], m["host"]) for m in found] == [("s1", "a"), ("s2", "a\x1fodd")]
     assert {m["cve_id"] for m in found} == {"CVE-2014-0160"}
 
 
