@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.errors import SettingsError
@@ -23,10 +23,9 @@ from agent.scanner.ranges import DEFAULT_MAX_PREFIX
 class ScanSettings(BaseSettings):
     """What, how and how often the appliance scans."""
 
-    model_config = SettingsConfigDict(env_prefix="MSP_", extra="forbid", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="MSP_", extra="forbid")
 
-    network_ranges: str = Field(default="", validation_alias=AliasChoices(
-        "network_ranges", "MSP_NETWORK_RANGES", "NETWORK_RANGES"), description="'' (off), 'auto' or CIDRs")
+    network_ranges: str = Field(default="", description="'' (off), 'auto' or CIDRs")
     scan_max_prefix: int = Field(default=DEFAULT_MAX_PREFIX, ge=16, le=32)
     scan_interval: float = Field(default=86400.0, gt=0, description="seconds between scans")
     scan_tcp_ports: str = DEFAULT_TCP_PORTS
@@ -76,6 +75,9 @@ def load_scan_settings(config: Path | str | None = None, **overrides: Any) -> Sc
             raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    bare = os.environ.get("NETWORK_RANGES")  # the issue's unprefixed name; MSP_NETWORK_RANGES wins over it
+    if bare is not None and "MSP_NETWORK_RANGES" not in os.environ and "network_ranges" not in overrides:
+        overrides = {**overrides, "network_ranges": bare}
     token = _TOML.set(values)
     try:
         return ScanSettings(**overrides)
