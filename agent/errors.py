@@ -105,3 +105,7 @@ class ScanScopeError(ScanError):
 
 class InventoryError(AgentError):
     """The device inventory file is unreadable or malformed."""
+
+
+class DeployError(AgentError):
+    """A domain deployment step was given bad parameters, failed on the domain controller, or answered badly."""
