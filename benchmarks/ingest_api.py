@@ -5,13 +5,15 @@
 Two real `osiris serve` processes, each on its own fresh database, differ only in
 `OSIRIS_TELEMETRY_INGEST` (copy: the product path; insert: the row-by-row baseline). Both receive the
 same pre-serialised batches (a seeded mix of incidents, check results, L2 decisions and healing
-outcomes) over HTTP, one request at a time, then the same batches again (all duplicates). Wall time
-covers the HTTP requests only. Prints one JSON object with events/s per mode and their ratio.
+outcomes) over HTTP, one request at a time, alternating between the servers batch by batch so a
+busy machine slows both alike; then the same batches again (all duplicates). Wall time covers the
+HTTP requests only. Prints one JSON object with events/s per mode and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import time
@@ -46,26 +48,38 @@ def make_events(site_id: str, n: int, seed: int) -> list[dict]:
     return out[:n]
 
 
-def run_mode(mode: str, n: int, batch: int, seed: int) -> dict:
-    """Ingest n events in batches through a server in `mode`; then replay them all."""
-    with fresh_database(f"osiris_bench_ingest_{mode}") as db, osiris_serve(db, telemetry_ingest=mode) as base:
-        site, _, key = provision(base, admin_token(db))
-        events = make_events(site, n, seed)
-        bodies = [json.dumps({"events": events[i:i + batch]}).encode() for i in range(0, n, batch)]
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        with httpx.Client(base_url=base, timeout=600, headers=headers) as client:
-            timings = {}
-            for phase, expect in (("new", "accepted"), ("replay", "duplicates")):
-                counted = 0
-                start = time.perf_counter()
-                for body in bodies:
-                    r = client.post("/api/agent/telemetry", content=body)
+def run(n: int, batch: int, seed: int) -> dict[str, dict]:
+    """Both servers at once; every batch goes to one then the other, so load drift hits both alike."""
+    modes = ("copy", "insert")
+    with contextlib.ExitStack() as stack:
+        clients = {}
+        for mode in modes:
+            db = stack.enter_context(fresh_database(f"osiris_bench_ingest_{mode}"))
+            base = stack.enter_context(osiris_serve(db, telemetry_ingest=mode))
+            site, _, key = provision(base, admin_token(db))
+            # The same events for both, but each server's own site id in the payloads.
+            events = make_events(site, n, seed)
+            bodies = [json.dumps({"events": events[i:i + batch]}).encode() for i in range(0, n, batch)]
+            client = stack.enter_context(httpx.Client(
+                base_url=base, timeout=600,
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}))
+            clients[mode] = (client, bodies)
+        out: dict[str, dict] = {m: {} for m in modes}
+        for phase, expect in (("new", "accepted"), ("replay", "duplicates")):
+            seconds = dict.fromkeys(modes, 0.0)
+            counted = dict.fromkeys(modes, 0)
+            for i in range(len(clients["copy"][1])):
+                for mode in modes if i % 2 == 0 else modes[::-1]:
+                    client, bodies = clients[mode]
+                    start = time.perf_counter()
+                    r = client.post("/api/agent/telemetry", content=bodies[i])
+                    seconds[mode] += time.perf_counter() - start
                     r.raise_for_status()
-                    counted += r.json()[expect]
-                seconds = time.perf_counter() - start
-                assert counted == n, f"{mode} {phase}: {counted} of {n} counted as {expect}"
-                timings[phase] = {"seconds": round(seconds, 3), "events_per_s": round(n / seconds)}
-        return timings
+                    counted[mode] += r.json()[expect]
+            for mode in modes:
+                assert counted[mode] == n, f"{mode} {phase}: {counted[mode]} of {n} counted as {expect}"
+                out[mode][phase] = {"seconds": round(seconds[mode], 3), "events_per_s": round(n / seconds[mode])}
+        return out
 
 
 def main() -> None:
@@ -75,8 +89,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    copy = run_mode("copy", args.events, args.batch, args.seed)
-    insert = run_mode("insert", args.events, args.batch, args.seed)
+    results = run(args.events, args.batch, args.seed)
+    copy, insert = results["copy"], results["insert"]
     print(json.dumps({
         "benchmark": "telemetry_ingest_api",
         "events": args.events,
