@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -54,6 +55,27 @@ async def _admin(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(url)
 
 
+def _run(coro) -> None:
+    """Run a coroutine to completion in its own thread and loop.
+
+    `asyncio.run` on the test thread would close and unset pytest-asyncio's session loop, breaking
+    every async test that runs after a sync fixture used it.
+    """
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
 @pytest.fixture(scope="session")
 def pg_template(pg_server_url: str) -> str:
     """A migrated database that per-test databases are cloned from."""
@@ -70,7 +92,7 @@ def pg_template(pg_server_url: str) -> str:
             await conn.close()
         await apply_migrations(with_database(pg_server_url, name))
 
-    asyncio.run(_make())
+    _run(_make())
     yield name
 
     async def _drop() -> None:
@@ -80,7 +102,7 @@ def pg_template(pg_server_url: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(_drop())
+    _run(_drop())
 
 
 @pytest.fixture
@@ -97,7 +119,7 @@ def pg_url(pg_server_url: str, pg_template: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(_create())
+    _run(_create())
     yield with_database(pg_server_url, name)
 
     async def _drop() -> None:
@@ -107,7 +129,7 @@ def pg_url(pg_server_url: str, pg_template: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(_drop())
+    _run(_drop())
 
 
 def osiris_cmd() -> list[str]:
