@@ -22,7 +22,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 
 import paramiko
@@ -233,11 +232,14 @@ class _Session:
                  threading.Thread(target=self._in, args=(proc,), daemon=True)]
         for p in pumps:
             p.start()
-        while proc.poll() is None:
-            if self.chan.closed:  # the client gave up (timeout): stop the command like sshd's SIGHUP
-                os.killpg(proc.pid, signal.SIGKILL)
-                self.server.killed += 1
-            time.sleep(0.02)
+        while True:
+            try:
+                proc.wait(timeout=0.02)
+                break
+            except subprocess.TimeoutExpired:
+                if self.chan.closed:  # the client gave up (timeout): stop the command like sshd's SIGHUP
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    self.server.killed += 1
         for p in pumps[:2]:
             p.join(5)
         return proc.returncode if proc.returncode >= 0 else 128 - proc.returncode  # as a shell reports a signal

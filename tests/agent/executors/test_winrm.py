@@ -206,3 +206,15 @@ def test_upload_plan_lines_fit_cmd_limit_for_any_text():
                       for c in chunks)
     assert base64.b64decode(payload).decode() == script
     assert len(ps.encoded_command("x" * ps.INLINE_MAX)) < ps.CMD_LIMIT
+
+
+def test_winrm_kerberos_without_its_library_is_a_typed_error(wsman, winrm_exec):
+    try:
+        import requests_kerberos  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("requests_kerberos is installed here")
+    with pytest.raises(ExecutorConnectionError, match="kerberos"):
+        winrm_exec(transport="kerberos").run("true", timeout=5)
+    assert wsman.commands == []
