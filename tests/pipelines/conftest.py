@@ -12,13 +12,15 @@ from typing import Any
 
 import asyncpg
 import pytest
-from dagster import ExecuteInProcessResult, materialize
+from dagster import AssetSelection, ExecuteInProcessResult, materialize
 
 from pipelines.definitions import assets_and_checks
 from pipelines.feeds.resources import NvdFeed, ReferenceData
 from pipelines.resources import PostgresResource, WarehouseResource
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+MINE = AssetSelection.groups("ingest", "feeds", "marts")
+"""The groups these tests cover (other domains, like flywheel, have their own tests)."""
 
 
 def make_resources(pg_url: str, folder: Path, shared_data: Path) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def resources(pg_url: str, tmp_path: Path, shared_data: Path) -> dict[str, Any]:
 def run(resources: dict[str, Any]) -> Callable[..., ExecuteInProcessResult]:
     """Materialize a selection (groups, assets or checks) with the test's resources."""
 
-    def _run(selection: Any = None, *, resources_override: dict[str, Any] | None = None,
+    def _run(selection: Any = MINE, *, resources_override: dict[str, Any] | None = None,
              expect_success: bool = True) -> ExecuteInProcessResult:
         result = materialize(assets_and_checks(), resources={**resources, **(resources_override or {})},
                              selection=selection, raise_on_error=False, run_config=QUIET)

@@ -18,7 +18,7 @@ from dagster import materialize
 
 from contracts.telemetry import SoftwareItem
 from pipelines.definitions import assets_and_checks
-from tests.pipelines.conftest import QUIET, checks, make_resources, module_database
+from tests.pipelines.conftest import MINE, QUIET, checks, make_resources, module_database
 from tests.pipelines.seed import START, Fleet, generate, write
 from warehouse.duck import read_mart
 
@@ -52,7 +52,7 @@ def built(pg_server_url: str, pg_template: str, shared_data: Path,
         asyncio.run(_add_lab_host(url, fleet.sites[0]))
         folder = tmp_path_factory.mktemp("marts-build")
         result = materialize(assets_and_checks(), resources=make_resources(url, folder, shared_data),
-                             raise_on_error=True, run_config=QUIET)
+                             selection=MINE, raise_on_error=True, run_config=QUIET)
         yield fleet, folder / "marts", result
 
 

@@ -14,7 +14,7 @@ import pytest
 from dagster import materialize
 
 from pipelines.definitions import assets_and_checks
-from tests.pipelines.conftest import QUIET, make_resources, module_database
+from tests.pipelines.conftest import MINE, QUIET, make_resources, module_database
 from tests.pipelines.seed import Fleet, generate, write
 from tests.serving import factories
 from tests.serving.conftest import Api, make_settings, start_api
@@ -26,7 +26,8 @@ def _build(pg_server_url: str, pg_template: str, shared_data: Path, folder: Path
     with module_database(pg_server_url, pg_template) as url:
         fleet = generate(sites=2, hosts=4, days=5)
         asyncio.run(write(url, fleet))
-        materialize(assets_and_checks(), resources=make_resources(url, folder, shared_data), run_config=QUIET)
+        materialize(assets_and_checks(), resources=make_resources(url, folder, shared_data), selection=MINE,
+                    run_config=QUIET)
     return fleet
 
 
