@@ -17,6 +17,8 @@ from contracts.incidents import CheckResult
 
 PLATFORM = "network"
 """The `platform` of every network check result and incident."""
+CHECKS_BY_TYPE = {c.check_type: c for c in NETWORK_CHECKS}
+"""check_type -> the check (its `severity`, `hipaa_controls`, `title`), for building incidents."""
 
 
 def scan_checks(
@@ -37,4 +39,4 @@ def scan_checks(
     return out
 
 
-__all__ = ["NETWORK_CHECKS", "PLATFORM", "scan_checks"]
+__all__ = ["CHECKS_BY_TYPE", "NETWORK_CHECKS", "PLATFORM", "scan_checks"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agent.network_checks import NETWORK_CHECKS, PLATFORM, scan_checks
+from agent.network_checks import CHECKS_BY_TYPE, NETWORK_CHECKS, PLATFORM, scan_checks
 from agent.network_checks.checks import (
     CleartextRemoteAccess,
     DatabaseExposed,
@@ -151,7 +151,7 @@ def test_network_incidents_share_a_signature_across_hosts_and_sites():
 
 
 def test_check_types_unique_and_citations_well_formed():
-    assert len({c.check_type for c in NETWORK_CHECKS}) == 7
+    assert len({c.check_type for c in NETWORK_CHECKS}) == len(CHECKS_BY_TYPE) == 7
     for check in NETWORK_CHECKS:
         assert check.check_type.startswith("net_") and check.hipaa_controls and check.__doc__
         assert all(re.match(_CITATION, c) for c in check.hipaa_controls), check.check_type
