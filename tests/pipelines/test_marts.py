@@ -172,6 +172,7 @@ def test_l2_costs_and_confidence_add_up(built):
     decisions = fleet.rows["l2_decisions"]
     costs = read_mart("l2_costs", marts)
     assert costs["decisions"].sum() == len(decisions)
+    assert costs["input_tokens"].dtype == pl.Int64 and costs["input_tokens"].sum() == sum(d[10] for d in decisions)
     assert costs["cost_usd"].sum() == pytest.approx(sum(d[12] for d in decisions))
     confidence = read_mart("l2_confidence", marts)
     assert confidence["decisions"].sum() == len(decisions)
