@@ -110,7 +110,7 @@ class SSHExecutor:
             pinned = self.known_hosts.lookup(self.host, self.port)
             if pinned is not None:  # negotiate the pinned key's type, as OpenSSH does from known_hosts
                 options = transport.get_security_options()
-                wanted = _RSA_TYPES if pinned[0] == "ssh-rsa" else [pinned[0]]
+                wanted = [t for t in (_RSA_TYPES if pinned[0] == "ssh-rsa" else [pinned[0]]) if t in options.key_types]
                 options.key_types = [*wanted, *(t for t in options.key_types if t not in wanted)]
             transport.start_client(timeout=self.connect_timeout)
             key = transport.get_remote_server_key()

@@ -217,3 +217,10 @@ def test_ssh_connect_from_sealed_secret(ssh_peer, tmp_path):
     assert "alice" in repr(ex) and "BEGIN" not in repr(ex)
     with pytest.raises(ExecutorAuthError, match="no username"):
         connect("127.0.0.1", 22, {"password": "x"}, known_hosts=tmp_path / "kh")
+
+
+def test_ssh_pin_of_a_key_type_paramiko_lacks_is_still_a_mismatch(ssh_peer, tmp_path):
+    (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{ssh_peer.server.port} ssh-dss AAAAB3NzaC1kc3M=\n")
+    with pytest.raises(HostKeyMismatchError, match="pinned ssh-dss"):
+        _alice(ssh_peer, tmp_path).run("true", timeout=10)
+    assert ssh_peer.server.auth_attempts == []
