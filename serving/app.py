@@ -48,7 +48,7 @@ log = logging.getLogger("osiris.serving")
 ROUTERS = (health, sites, appliances, credentials, checkin, bundles, telemetry, orders, keys, cves, frameworks,
            compliance)
 OPTIONAL_ROUTERS = ("serving.l2.routes", "serving.l3.routes", "serving.api.routes.enrollment",
-                    "serving.api.routes.flywheel")
+                    "serving.api.routes.flywheel", "serving.api.routes.evidence")
 """Modules other areas add later; each exposes `router`. Absent ones are skipped."""
 GRPC_MODULE = "serving.grpc.server"
 

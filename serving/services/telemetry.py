@@ -19,6 +19,7 @@ import asyncpg
 
 from contracts.telemetry import PAYLOAD_MODELS, EventKind, TelemetryAck, TelemetryEvent
 from serving.errors import BadRequest, Forbidden, NotFound
+from serving.services import evidence
 from serving.services.auth import ApplianceIdentity
 from warehouse.sql_files import sql
 
@@ -171,11 +172,13 @@ async def ingest(
     if not events:
         return TelemetryAck(accepted=0, duplicates=0)
     rows = normalise(appliance, events)
+    verified = await evidence.verify_batch(appliance, rows)  # a bundle that does not verify refuses the batch
     async with pool.acquire() as conn, conn.transaction():
         await _check_orders(conn, appliance, rows)
         merge = _merge_copy if mode == "copy" else _merge_rows
         new = await merge(conn, appliance, rows)
         await _after_merge(conn, appliance, rows)
+        await evidence.append(conn, appliance, verified)  # chained per site before the commit
     accepted = sum(len(ids) for ids in new.values())
     if _hooks and accepted:
         await _run_hooks(pool, Ingested(appliance, {EventKind(k): ids for k, ids in new.items() if ids}))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import nacl.public
+import nacl.signing
 
+from contracts.evidence import EvidenceBundle, sign_bundle
 from contracts.incidents import CheckResult, HealingOutcome, Incident, L2Decision
 from contracts.telemetry import DeviceScan, EscalationRequest, EventKind, ShadowMatch, SoftwareItem, event
 from serving.services.auth import Role, create_token
@@ -35,6 +38,7 @@ class ApplianceHandle:
     api_key: str
     box: nacl.public.PrivateKey | None
     provisioned: dict[str, Any]
+    evidence: nacl.signing.SigningKey | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -50,17 +54,33 @@ async def site(client: httpx.AsyncClient, admin: str, name: str = "Main Street C
 
 
 async def appliance(
-    client: httpx.AsyncClient, admin: str, site_id: str, *, box: bool = True, name: str = "appliance-1"
+    client: httpx.AsyncClient, admin: str, site_id: str, *, box: bool = True, name: str = "appliance-1",
+    evidence: bool = True,
 ) -> ApplianceHandle:
-    """Provision an appliance on a site, registering a fresh box key unless `box=False`."""
+    """Provision an appliance on a site, registering fresh box and evidence keys unless told not to."""
     key = nacl.public.PrivateKey.generate() if box else None
+    signer = nacl.signing.SigningKey.generate() if evidence else None
     body: dict[str, Any] = {"name": name}
     if key is not None:
         body["box_public_key"] = base64.b64encode(bytes(key.public_key)).decode()
+    if signer is not None:
+        body["signing_public_key"] = base64.b64encode(bytes(signer.verify_key)).decode()
     r = await client.post(f"/api/sites/{site_id}/appliances", json=body, headers=bearer(admin))
     assert r.status_code == 201, r.text
     data = r.json()
-    return ApplianceHandle(data["appliance_id"], site_id, data["api_key"], key, data)
+    return ApplianceHandle(data["appliance_id"], site_id, data["api_key"], key, data, signer)
+
+
+def evidence_event(handle: ApplianceHandle, **fields: Any) -> dict[str, Any]:
+    """A check-run evidence bundle signed with the appliance's own key, as a telemetry event (JSON)."""
+    assert handle.evidence is not None, "provision the appliance with evidence=True"
+    values: dict[str, Any] = {
+        "bundle_id": str(uuid.uuid4()), "site_id": handle.site_id, "appliance_id": handle.appliance_id,
+        "kind": "check", "check_type": "firewall_status", "target": "pc-1", "result": "pass",
+        "before": {"enabled": True}, "created_at": datetime.now(UTC)}
+    values.update(fields)
+    signed = sign_bundle(EvidenceBundle(**values), handle.evidence)
+    return {"event_id": values["bundle_id"], "kind": "evidence_bundle", "payload": signed.model_dump(mode="json")}
 
 
 def incident(site_id: str, host: str = "pc-1", **kw: Any) -> Incident:
@@ -69,8 +89,10 @@ def incident(site_id: str, host: str = "pc-1", **kw: Any) -> Incident:
                     platform=kw.pop("platform", "windows"), **kw)
 
 
-def one_of_each(site_id: str, order_id: str | None = None) -> list[dict[str, Any]]:
-    """One telemetry event of every kind (order_result only when an order id is given), as JSON."""
+def one_of_each(site_id: str, order_id: str | None = None,
+                appliance: ApplianceHandle | None = None) -> list[dict[str, Any]]:
+    """One telemetry event of every kind, as JSON (order_result only with an order id, evidence_bundle
+    only with the appliance whose key signs it)."""
     inc = incident(site_id)
     decision = L2Decision(incident_id=inc.incident_id, site_id=site_id, runbook_id="RB-WIN-FIREWALL-001",
                           confidence=0.9, pattern_signature=inc.pattern_signature, cost_usd=0.001)
@@ -93,9 +115,8 @@ def one_of_each(site_id: str, order_id: str | None = None) -> list[dict[str, Any
             reason="no runbook")),
     ]
     out = [e.model_dump(mode="json") for e in events]
-    out.append({"event_id": str(uuid.uuid4()), "kind": "evidence_bundle", "payload": {
-        "bundle": {"bundle_id": str(uuid.uuid4()), "site_id": site_id, "kind": "check"},
-        "key_id": "0" * 64, "signature": "c2ln"}})
+    if appliance is not None and appliance.evidence is not None:
+        out.append(evidence_event(appliance))
     if order_id is not None:
         out.append({"event_id": str(uuid.uuid4()), "kind": "order_result", "payload": {
             "site_id": site_id, "order_id": order_id, "status": "completed", "detail": "ok"}})

@@ -88,6 +88,7 @@ PLUGIN_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/flywheel/rules/{rule_id}"): "read",
     ("GET", "/api/flywheel/rules/{rule_id}/audit"): "read",
     ("GET", "/api/flywheel/audit"): "read",
+    ("GET", "/api/sites/{site_id}/evidence/chain"): "read_site",
 }
 
 

@@ -111,7 +111,7 @@ async def test_mutated_bodies_never_5xx(api):
         ("POST", "/api/bundles", {"rules": [{"id": "r", "conditions": [], "action": "escalate"}],
                                   "expires_in_days": 3}, admin),
     ]
-    for kind_event in factories.one_of_each(sid, order):
+    for kind_event in factories.one_of_each(sid, order, appliance=appliance):
         seeds.append(("POST", "/api/agent/telemetry", {"events": [kind_event]}, app_h))
     seeds.append(("POST", "/api/agent/telemetry",
                   {"events": [event(EventKind.INCIDENT, factories.incident(sid)).model_dump(mode="json")]}, app_h))

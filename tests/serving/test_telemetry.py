@@ -30,7 +30,7 @@ async def test_every_kind_lands_in_its_table_with_typed_columns(api):
     sid = await factories.site(api.client, api.admin)
     appliance = await factories.appliance(api.client, api.admin, sid)
     order_id = await _order_for(api, appliance)
-    events = factories.one_of_each(sid, order_id)
+    events = factories.one_of_each(sid, order_id, appliance=appliance)
     r = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
     assert r.status_code == 200, r.text
     assert r.json() == {"accepted": len(events), "duplicates": 0}
@@ -54,7 +54,7 @@ async def test_every_kind_lands_in_its_table_with_typed_columns(api):
 async def test_replayed_batch_adds_nothing(api):
     sid = await factories.site(api.client, api.admin)
     appliance = await factories.appliance(api.client, api.admin, sid)
-    events = factories.one_of_each(sid)
+    events = factories.one_of_each(sid, appliance=appliance)
     first = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
     before = {t: await _count(api.pool, t) for t in TABLES.values()}
     again = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
@@ -157,7 +157,7 @@ async def test_insert_mode_stores_the_same_rows(db_url, tmp_path):
         sid = await factories.site(api.client, api.admin)
         appliance = await factories.appliance(api.client, api.admin, sid)
         order_id = await _order_for(api, appliance)
-        events = factories.one_of_each(sid, order_id)
+        events = factories.one_of_each(sid, order_id, appliance=appliance)
         r = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
         assert r.json() == {"accepted": len(events), "duplicates": 0}
         r = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
@@ -169,7 +169,7 @@ async def test_insert_mode_stores_the_same_rows(db_url, tmp_path):
 async def test_telemetry_counts_exported_as_metrics(api):
     sid = await factories.site(api.client, api.admin)
     appliance = await factories.appliance(api.client, api.admin, sid)
-    events = factories.one_of_each(sid)
+    events = factories.one_of_each(sid, appliance=appliance)
     await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
     await api.client.post(TELEMETRY, json={"events": events[:3]}, headers=appliance.headers)
     text = (await api.client.get("/metrics")).text
@@ -194,7 +194,7 @@ async def test_hooks_learn_new_events_only_and_cannot_break_ingest(api):
     service.add_hook(broken)
     service.add_hook(record)
     try:
-        events = factories.one_of_each(sid)
+        events = factories.one_of_each(sid, appliance=appliance)
         first = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
         again = await api.client.post(TELEMETRY, json={"events": events}, headers=appliance.headers)
     finally:
