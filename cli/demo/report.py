@@ -34,7 +34,9 @@ def summary_json(result: DemoResult, elapsed: float) -> dict[str, Any]:
         "history_events": result.history_events,
         "seconds": round(elapsed, 1),
         "phases": {p.name: p.seconds for p in result.phases},
-        "rounds": result.extras,
+        "compliance": result.extras.get("compliance", []),
+        "top_cves": result.extras.get("top_cves", []),
+        "rounds": {k: v for k, v in result.extras.items() if k.startswith("round")},
     }
 
 
@@ -56,10 +58,24 @@ def render(console, result: DemoResult, workspace: Path, elapsed: float) -> None
         rules.add_column(col)
     for r in result.promoted:
         rule, prov = r.get("rule") or {}, r.get("provenance") or {}
-        why = (f"n={prov.get('n')}, success ≥ {prov.get('wilson_lower', 0):.2f} (95% Wilson), "
-               f"{prov.get('sites')} sites, backtest precision {prov.get('backtest_precision', 0):.2f}")
+        why = (f"n={prov.get('n')}, success ≥ {prov.get('wilson_lower') or 0:.2f} (95% Wilson), "
+               f"{prov.get('sites')} sites, backtest precision {prov.get('backtest_precision') or 0:.2f}")
         rules.add_row(str(r.get("rule_id")), str(r.get("status")), str(rule.get("runbook_id")), why)
     console.print(rules)
+    sites = Table(title="Compliance by office (latest day)")
+    sites.add_column("office")
+    sites.add_column("rate", justify="right")
+    for row in result.extras.get("compliance", []):
+        rate = row["compliance_rate"]
+        sites.add_row(row["site"], "—" if rate is None else f"{rate:.1%}")
+    console.print(sites)
+    cves = Table(title="Top exposed CVEs")
+    for col in ("CVE", "CVSS", "devices", "product", "KEV"):
+        cves.add_column(col)
+    for row in result.extras.get("top_cves", []):
+        cves.add_row(row["cve_id"], f"{row['cvss']:.1f}" if row["cvss"] is not None else "—", str(row["devices"]),
+                     row["product"], "yes" if row["kev"] else "")
+    console.print(cves)
     console.print(f"Promoted rules healed {result.promoted_heals} incidents at L1 "
                   f"({result.rules_that_healed} rules) that L2 used to plan.")
     console.print(f"Bundle v{result.bundle_version} served; appliances hold "
