@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import altair as alt
@@ -10,10 +12,21 @@ import streamlit as st
 
 from analytics_app import data
 from analytics_app.data import Filters
+from analytics_app.errors import AnalyticsError
 
 SITES_KEY = "filter_sites"
 PERIOD_KEY = "filter_period"
 DEFAULT_DAYS = 90  # the default period: the last 90 days of data, or all of it when there is less
+# (script under analytics_app/, title, icon): the navigation `app.py` declares, in menu order.
+PAGES = [
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/sites_devices.py", "Sites and devices", ":material/devices:"),
+    ("pages/vulnerabilities.py", "Vulnerabilities", ":material/bug_report:"),
+    ("pages/hipaa.py", "HIPAA safeguards", ":material/health_and_safety:"),
+    ("pages/flywheel.py", "Flywheel", ":material/autorenew:"),
+    ("pages/evidence.py", "Evidence", ":material/verified:"),
+    ("pages/escalations.py", "Escalations", ":material/notifications_active:"),
+]
 BUILD_HINT = "Build the warehouse with `osiris pipelines materialize` (or run `osiris demo`)."
 
 
@@ -46,6 +59,20 @@ def filters() -> Filters:
     start = period[0] if len(period) > 0 else None
     end = period[1] if len(period) > 1 else start  # mid-selection the picker holds one day
     return Filters(sites, start, end)
+
+
+@contextmanager
+def page(title: str) -> Iterator[Filters]:
+    """Title the page and hand it the filters; an AnalyticsError inside ends the page with its message.
+
+    The guard sits in every page, not only in the entry script: a page can run without it (Streamlit's
+    `pages/` folder convention, or AppTest's page switch) and must still never show a traceback.
+    """
+    st.title(title)
+    try:
+        yield filters()
+    except AnalyticsError as exc:
+        st.error(str(exc))
 
 
 def period_text(f: Filters) -> str:

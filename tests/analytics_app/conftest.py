@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analytics_app.ui import PERIOD_KEY, SITES_KEY
 from tests.analytics_app.fixtures import write_marts
 
 APP = Path(__file__).resolve().parents[2] / "analytics_app" / "app.py"
@@ -32,15 +33,15 @@ def open_page() -> Callable[..., AppTest]:
 
     def _open(page: str, *, sites: list[str] | None = None, period: tuple | None = None) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=30)
+        # The filters go in through session state: after the first run AppTest's element tree holds
+        # only the page's elements, not the entry script's sidebar (seen with Streamlit 1.67).
+        if sites is not None:
+            at.session_state[SITES_KEY] = sites
+        if period is not None:
+            at.session_state[PERIOD_KEY] = period
         at.run()
         if page != "pages/overview.py":
             at.switch_page(page)
-            at.run()
-        if sites is not None:
-            at.multiselect(key="filter_sites").set_value(sites)
-        if period is not None:
-            at.date_input(key="filter_period").set_value(period)
-        if sites is not None or period is not None:
             at.run()
         return at
 
