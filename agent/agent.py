@@ -21,6 +21,7 @@ from agent.bundle import RulesInForce
 from agent.central import CentralClient
 from agent.checks import run_check
 from agent.errors import CentralError, NotOfferedError, OutboxFullError, SettingsError, StoreError
+from agent.evidence import EvidenceRecorder
 from agent.executors.base import Target
 from agent.healer import Healer, HealPolicy
 from agent.keys import ApplianceKeys, ensure_keys
@@ -94,6 +95,7 @@ class Agent:
         self.rules = RulesInForce(self.store, self.keyring, builtin_rules(), self.catalog.ids)
         self.outbox = Outbox(self.store, max_events=settings.outbox_max_events, backoff_base=settings.backoff_base,
                              backoff_max=settings.backoff_max)
+        self.evidence = EvidenceRecorder(self.keys.signing_key, self.outbox, mode=settings.evidence)
         self.healer = Healer(self.store, HealPolicy(
             dry_run=settings.dry_run, allow_disruptive=settings.allow_disruptive,
             breaker_threshold=settings.breaker_threshold, breaker_cooldown=settings.breaker_cooldown,
@@ -235,6 +237,7 @@ class Agent:
                 finally:
                     # One transaction (one fsync) per target for the routine check reports.
                     self._report_checks(results)
+                    self.evidence.checks(results)  # one signed bundle per check run
         except OutboxFullError as exc:
             report.healing_paused = str(exc)
         finally:

@@ -12,7 +12,7 @@ import socket
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -58,6 +58,8 @@ class AgentSettings(BaseSettings):
     l2_max_attempts: int = Field(default=3, ge=1)
     check_types: list[str] = Field(default_factory=list, description="Run only these checks (empty: all)")
     check_report_interval: float = Field(default=3600.0, ge=0)
+    evidence: Literal["all", "heals", "off"] = Field(
+        default="all", description="Signed evidence bundles: every check run and heal, heals only, or none")
     retain_days: float = Field(default=30.0, gt=0, description="Keep closed incidents and scans this long")
 
     # store and forward

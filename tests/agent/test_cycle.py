@@ -32,7 +32,7 @@ def test_cycle_l1_drift_healed_and_reported(central, make_agent):
 
 def test_cycle_unchanged_checks_not_reported_again(central, make_agent):
     state, _ = central
-    agent = make_agent([sim("l1", "linux")])
+    agent = make_agent([sim("l1", "linux")], evidence="heals")  # every check run is evidence by default
     agent.cycle()
     before = len(state.events)
     agent.cycle()
