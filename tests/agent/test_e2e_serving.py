@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 
 TABLES = {"incident": "incidents", "l2_decision": "l2_decisions", "healing_outcome": "healing_outcomes",
           "check_result": "check_results", "shadow_match": "shadow_matches", "escalation": "escalations",
-          "order_result": "order_results"}
+          "order_result": "order_results", "evidence_bundle": "evidence_bundles"}
 
 
 def _db_events(pg_url: str) -> dict[str, list[str]]:
