@@ -22,7 +22,6 @@ from agent.central import CentralClient
 from agent.checks import run_check
 from agent.errors import CentralError, NotOfferedError, OutboxFullError, SettingsError, StoreError
 from agent.evidence import EvidenceRecorder
-from agent.evidence import EvidenceRecorder
 from agent.executors.base import Target
 from agent.healer import Healer, HealPolicy
 from agent.keys import ApplianceKeys, ensure_keys
@@ -96,7 +95,6 @@ class Agent:
         self.rules = RulesInForce(self.store, self.keyring, builtin_rules(), self.catalog.ids)
         self.outbox = Outbox(self.store, max_events=settings.outbox_max_events, backoff_base=settings.backoff_base,
                              backoff_max=settings.backoff_max)
-        self.evidence = EvidenceRecorder(self.keys.signing_key, self.outbox, mode=settings.evidence)
         self.evidence = EvidenceRecorder(self.keys.signing_key, self.outbox, mode=settings.evidence)
         self.healer = Healer(self.store, HealPolicy(
             dry_run=settings.dry_run, allow_disruptive=settings.allow_disruptive,
@@ -239,7 +237,6 @@ class Agent:
                 finally:
                     # One transaction (one fsync) per target for the routine check reports.
                     self._report_checks(results)
-                    self.evidence.checks(results)  # one signed bundle per check run
                     self.evidence.checks(results)  # one signed bundle per check run
         except OutboxFullError as exc:
             report.healing_paused = str(exc)

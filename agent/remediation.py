@@ -168,7 +168,6 @@ class Remediator:
         )
         self.agent.outbox.add([event(EventKind.HEALING_OUTCOME, outcome)])
         self.agent.evidence.heal(outcome, incident.check_type, self.agent.appliance_id)  # signed heal evidence
-        self.agent.evidence.heal(outcome, incident.check_type, self.agent.appliance_id)  # signed heal evidence
 
     def _escalation(self, incident: Incident, reason: str, *, resolved: bool = False) -> None:
         scrubbed = outbound({"reason": reason, "details": incident.details})
