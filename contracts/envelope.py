@@ -124,6 +124,8 @@ def _parse(data: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedEnvelopeError(f"envelope is not JSON: {exc}") from exc
+    except RecursionError:  # nesting deeper than the interpreter's stack: no envelope looks like that
+        raise MalformedEnvelopeError("envelope is not JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise MalformedEnvelopeError("envelope is not a JSON object")
     return obj
@@ -148,7 +150,8 @@ def verify_envelope(data: bytes | str | Mapping[str, Any], keyring: Keyring, pay
     if not isinstance(sigs, list) or not sigs:
         raise MalformedEnvelopeError("envelope has no signatures")
     # An empty keyring trusts nobody: fail closed rather than accept an unverifiable envelope.
-    trusted = [s for s in sigs if isinstance(s, dict) and s.get("keyid") in keyring.keys]
+    trusted = [s for s in sigs if isinstance(s, dict) and isinstance(s.get("keyid"), str)
+               and s["keyid"] in keyring.keys]
     if not trusted:
         ids = ", ".join(str(s.get("keyid")) for s in sigs if isinstance(s, dict))
         raise UnknownKeyError(f"no signature by a trusted key (signed by: {ids or 'nobody'})")

@@ -1,0 +1,38 @@
+"""Every input the fuzzers found crashing a parser, kept as a vector: each now gives the typed error.
+
+Vectors live in `tests/vectors/fuzz/`, named `<parser>_<what it proves>.<ext>`; the prefix picks the
+parser and the error class it must raise. A vector whose prefix no parser claims fails the test, so
+none is silently skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from contracts.envelope import Keyring, generate_signing_key, verify_envelope
+from contracts.errors import EnvelopeError
+from contracts.orders import ORDER_PAYLOAD_TYPE
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
+RING = Keyring.of(generate_signing_key().verify_key)
+
+# prefix -> (parse the vector's bytes, the error class it must raise)
+PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
+    "envelope": (lambda data: verify_envelope(data, RING, ORDER_PAYLOAD_TYPE), EnvelopeError),
+}
+
+
+def _vectors() -> list[Path]:
+    return sorted(p for p in VECTORS.iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("vector", _vectors(), ids=lambda p: p.name)
+def test_fuzz_vector_typed_error(vector: Path):
+    prefix = next((name for name in PARSERS if vector.name.startswith(name + "_")), None)
+    assert prefix is not None, f"no parser claims {vector.name}; add its prefix to PARSERS"
+    parse, error = PARSERS[prefix]
+    with pytest.raises(error):
+        parse(vector.read_bytes())
