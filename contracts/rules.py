@@ -265,6 +265,15 @@ def _yaml_load(text: str) -> Any:
 
 def load_rules(source: str | bytes | list | dict, *, runbook_ids: Collection[str] | None = None) -> RuleSet:
     """Validate and compile a rule set from JSON/YAML text, a list of rules, `{"rules": [...]}` or one rule."""
+    try:
+        return _load(source, runbook_ids)
+    except RecursionError:
+        # Nesting past the interpreter's stack, in the text or in conditions / params: no real rule set
+        # does that, and every step (decoding, copying, compiling, naming it in a message) would overflow.
+        raise RuleSyntaxError("rule set is nested too deeply") from None
+
+
+def _load(source: str | bytes | list | dict, runbook_ids: Collection[str] | None) -> RuleSet:
     data = _parse_text(source) if isinstance(source, str | bytes) else source
     if isinstance(data, Mapping) and "rules" in data:
         data = data["rules"]

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from contracts.envelope import Keyring, generate_signing_key, verify_envelope
-from contracts.errors import EnvelopeError
+from contracts.errors import EnvelopeError, RuleSetError
 from contracts.orders import ORDER_PAYLOAD_TYPE
+from contracts.rules import load_rules
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
 RING = Keyring.of(generate_signing_key().verify_key)
@@ -22,6 +23,7 @@ RING = Keyring.of(generate_signing_key().verify_key)
 # prefix -> (parse the vector's bytes, the error class it must raise)
 PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "envelope": (lambda data: verify_envelope(data, RING, ORDER_PAYLOAD_TYPE), EnvelopeError),
+    "rules": (load_rules, RuleSetError),
 }
 
 
