@@ -131,9 +131,13 @@ class MerkleStep(_Model):
 def canonical_bytes(bundle: EvidenceBundle) -> bytes:
     """The bundle as sorted-key compact JSON in UTF-8: the exact bytes that are signed and hashed."""
     doc = bundle.model_dump(mode="json")
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A JSON "\ud800" escape decodes to an unpaired surrogate, which has no UTF-8 form and so no
+        # canonical bytes to sign or hash. (The message leaves the text out: it cannot be encoded either.)
+        raise MalformedEvidenceError("bundle text holds an unpaired surrogate (not valid Unicode)") from exc
 
 
 def evidence_key_id(verify_key: nacl.signing.VerifyKey) -> str:

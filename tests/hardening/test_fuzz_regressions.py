@@ -7,23 +7,30 @@ none is silently skipped.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import nacl.signing
 import pytest
 
-from contracts.envelope import Keyring, generate_signing_key, verify_envelope
-from contracts.errors import EnvelopeError, RuleSetError
+from contracts.envelope import Keyring, verify_envelope
+from contracts.errors import EnvelopeError, EvidenceError, RuleSetError
+from contracts.evidence import parse_signed, verify_signed
 from contracts.orders import ORDER_PAYLOAD_TYPE
 from contracts.rules import load_rules
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
-RING = Keyring.of(generate_signing_key().verify_key)
+# A fixed key: vectors that must get past the key-id check name its id (evidence_key_id of it).
+KEY = nacl.signing.SigningKey(b"osiris fuzz regression vectors!!")
+RING = Keyring.of(KEY.verify_key)
 
 # prefix -> (parse the vector's bytes, the error class it must raise)
 PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "envelope": (lambda data: verify_envelope(data, RING, ORDER_PAYLOAD_TYPE), EnvelopeError),
     "rules": (load_rules, RuleSetError),
+    # decoded first, as Central Command receives it inside a telemetry event
+    "evidence": (lambda data: verify_signed(parse_signed(json.loads(data)), KEY.verify_key), EvidenceError),
 }
 
 
