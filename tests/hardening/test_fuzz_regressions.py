@@ -19,6 +19,8 @@ from contracts.errors import EnvelopeError, EvidenceError, RuleSetError
 from contracts.evidence import parse_signed, verify_signed
 from contracts.orders import ORDER_PAYLOAD_TYPE
 from contracts.rules import load_rules
+from warehouse.errors import FeedError
+from warehouse.feeds.nvd import parse_items, read_items
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
 # A fixed key: vectors that must get past the key-id check name its id (evidence_key_id of it).
@@ -29,6 +31,7 @@ RING = Keyring.of(KEY.verify_key)
 PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "envelope": (lambda data: verify_envelope(data, RING, ORDER_PAYLOAD_TYPE), EnvelopeError),
     "rules": (load_rules, RuleSetError),
+    "nvd": (lambda data: parse_items(read_items(data, name="vector")), FeedError),
     # decoded first, as Central Command receives it inside a telemetry event
     "evidence": (lambda data: verify_signed(parse_signed(json.loads(data)), KEY.verify_key), EvidenceError),
 }

@@ -99,6 +99,8 @@ def read_items(source: str | Path | bytes, name: str | None = None) -> list[dict
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise NvdParseError(f"{where}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    except RecursionError:  # nested past the interpreter's stack: no NVD document is
+        raise NvdParseError(f"{where}: JSON nested too deeply") from None
     # More than one JSON value: JSON Lines, one item (or response) per line.
     items: list[dict[str, Any]] = []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -108,6 +110,8 @@ def read_items(source: str | Path | bytes, name: str | None = None) -> list[dict
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
             raise NvdParseError(f"{where}: invalid JSON on line {lineno}: {exc.msg}") from exc
+        except RecursionError:
+            raise NvdParseError(f"{where}: JSON nested too deeply on line {lineno}") from None
         items.extend(items_from_document(doc, f"{where} line {lineno}"))
     return items
 
