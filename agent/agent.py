@@ -111,7 +111,7 @@ class Agent:
         self.simulated = [] if targets is not None else simulated_targets(
             settings.simulate, self.catalog, seed=settings.sim_seed, drift_rate=settings.sim_drift_rate,
             failure_rate=settings.sim_failure_rate, flap_rate=settings.sim_flap_rate)
-        self.targets: list[Target] = targets if targets is not None else self.simulated + real_targets(self.store, self.keys)
+        self.targets: list[Target] = targets if targets is not None else self.simulated + real_targets(self.store, self.keys, self.settings)
         self._real_rows = frozenset((row["host"], row["sealed"]) for row in self.store.targets())
         self.appliance_id: str | None = self.store.get("appliance_id")
         self.orders = OrderProcessor(self)
@@ -180,7 +180,7 @@ class Agent:
             if t.labels.get("kind") != "simulated":
                 t.close()
         self._real_rows = rows
-        self.targets = self.simulated + real_targets(self.store, self.keys)
+        self.targets = self.simulated + real_targets(self.store, self.keys, self.settings)
 
     def _register_keys(self) -> None:
         body = self.keys.public_keys()

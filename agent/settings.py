@@ -1,7 +1,8 @@
 """The appliance's settings: `MSP_`-prefixed environment variables, or a TOML file (`MSP_CONFIG`).
 
 Explicit arguments win over the environment, which wins over the file, so one provisioning file
-can be overridden per run. The API key
+can be overridden per run. The file keeps these settings in an `[agent]` table (or at its top level)
+and the network scanner's in a `[scan]` table (`agent.scanner.settings`). The API key
 is a SecretStr: it never appears in a repr, a log line or `osiris agent status`.
 """
 
@@ -14,12 +15,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.errors import SettingsError
 
 AGENT_VERSION = "0.1.0"
+CONFIG_TABLES = ("agent", "scan")
+"""The tables of the TOML config file: `[agent]` (these settings) and `[scan]` (`agent.scanner.settings`)."""
 
 
 def _default_state_dir() -> Path:
@@ -62,6 +65,15 @@ class AgentSettings(BaseSettings):
         default="all", description="Signed evidence bundles: every check run and heal, heals only, or none")
     retain_days: float = Field(default=30.0, gt=0, description="Keep closed incidents and scans this long")
 
+    # remote execution (WinRM; SSH pins host keys in state_dir/known_hosts). These are the appliance's
+    # policy: they win over what a credential from Central Command asks for, so plain http stays off
+    # unless the appliance itself allows it.
+    winrm_transport: Literal["ntlm", "kerberos", "basic", "credssp", "certificate"] | None = Field(
+        default=None, description="None: the credential's transport, else ntlm")
+    winrm_allow_http: bool = Field(default=False, description="Allow WinRM over plain http (port 5985)")
+    winrm_ca_bundle: Path | None = Field(default=None, description="CA file for WinRM https (default: system trust)")
+    winrm_retries: int = Field(default=3, ge=0, le=10)
+
     # store and forward
     outbox_max_events: int = Field(default=100_000, ge=10)
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
@@ -78,6 +90,8 @@ class AgentSettings(BaseSettings):
     sim_failure_rate: float = Field(default=0.05, ge=0, le=1)
     sim_flap_rate: float = Field(default=0.02, ge=0, le=1)
 
+    _config_file: Path | None = PrivateAttr(default=None)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -89,6 +103,11 @@ class AgentSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Explicit arguments, then the environment, then the TOML file."""
         return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @property
+    def config_file(self) -> Path | None:
+        """The TOML file `load_settings` read (its `[scan]` table configures the scanner), or None."""
+        return self._config_file
 
     @property
     def db_path(self) -> Path:
@@ -168,6 +187,20 @@ def _key_texts(value: str) -> list[str]:
     return texts
 
 
+def _agent_table(data: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    """The agent's values in a config file: its `[agent]` table, or the top level when there is none."""
+    if "agent" not in data:
+        # A flat file holds the agent's settings; a [scan] table beside them is the scanner's.
+        return {k: v for k, v in data.items() if k != "scan"}
+    if not isinstance(data["agent"], dict):
+        raise SettingsError(f"config file {path}: 'agent' must be a table ([agent])")
+    stray = sorted(k for k in data if k not in CONFIG_TABLES)
+    if stray:
+        # Keys outside the tables would be silently ignored: a typo must not disable a setting.
+        raise SettingsError(f"config file {path}: {', '.join(stray)} outside the [agent] and [scan] tables")
+    return dict(data["agent"])
+
+
 def load_settings(config: Path | str | None = None, **overrides: Any) -> AgentSettings:
     """Settings from overrides, then the MSP_ environment, then a TOML file (argument or MSP_CONFIG)."""
     path = config or os.environ.get("MSP_CONFIG")
@@ -180,10 +213,12 @@ def load_settings(config: Path | str | None = None, **overrides: Any) -> AgentSe
             raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-        values = values.get("agent", values)  # a top-level [agent] table is optional
+        values = _agent_table(values, path)
     token = _TOML_VALUES.set(values)
     try:
-        return AgentSettings(**overrides)
+        settings = AgentSettings(**overrides)
+        settings._config_file = Path(path) if path else None
+        return settings
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"

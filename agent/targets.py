@@ -1,28 +1,30 @@
 """The hosts an appliance looks after: simulated ones from settings, real ones from check-in.
 
 Real targets arrive with check-in as credentials sealed to this appliance's box key; they are
-stored sealed and opened only when an executor is built. SSH and WinRM executors live in
-`agent/executors/ssh.py` and `agent/executors/winrm.py`, each exposing
-`connect(host: str, port: int, secret: dict) -> Executor` (connecting lazily, on first `run`).
+stored sealed and opened only when an executor is built, by `agent.executors.factory.executor_for`
+(SSH pins host keys in `state_dir/known_hosts`; WinRM takes the `MSP_WINRM_*` settings). Executors
+connect lazily, on first `run`: building one contacts nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from collections.abc import Iterable
 
 from agent.errors import AgentError
 from agent.executors.base import Target
+from agent.executors.factory import KIND, TargetConfig, executor_for
 from agent.executors.simulated import SimulatedHost, parse_spec
 from agent.keys import ApplianceKeys
+from agent.settings import AgentSettings
 from agent.store import Store
 from contracts.api import SealedTarget
 from contracts.runbooks import RunbookCatalog
 
 log = logging.getLogger(__name__)
 WINRM_PORTS = (5985, 5986)
+_EXECUTOR_LIBRARIES = ("paramiko", "winrm")
 
 
 def simulated_targets(
@@ -64,21 +66,23 @@ def remember_targets(store: Store, sealed: Iterable[SealedTarget]) -> None:
                 store.delete_target(row["host"])
 
 
-def real_targets(store: Store, keys: ApplianceKeys) -> list[Target]:
-    """Executors for the stored targets; a target whose executor is not in this build is skipped (logged)."""
+def real_targets(store: Store, keys: ApplianceKeys, settings: AgentSettings) -> list[Target]:
+    """Executors for the stored targets; one that cannot be built (bad credential, refused option) is skipped, logged."""
     out = []
     for row in store.targets():
-        kind = "winrm" if row["platform"] == "windows" else "ssh"
-        try:
-            module = importlib.import_module(f"agent.executors.{kind}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"agent.executors.{kind}":
-                raise
-            log.warning("target %s needs the %s executor, which this build lacks; skipped", row["host"], kind)
-            continue
+        kind = KIND.get(row["platform"], row["platform"])
         try:
             secret = json.loads(keys.open_sealed(row["sealed"]))
-            executor = module.connect(row["host"], row["port"], secret)
+            if not isinstance(secret, dict):
+                raise ValueError("the opened credential is not a JSON object")
+            executor = executor_for(TargetConfig.from_row(row, secret), settings)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"agent.executors.{kind}", *_EXECUTOR_LIBRARIES):
+                raise
+            # A slimmed build may leave out an executor or its library: skip it, keep healing the rest.
+            log.warning("target %s needs the %s executor, whose library (%s) this build lacks; skipped",
+                        row["host"], kind, exc.name)
+            continue
         except (AgentError, ValueError) as exc:
             log.error("target %s skipped: %s", row["host"], exc)
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nacl.signing
 import pytest
 
@@ -78,3 +80,41 @@ def test_settings_keyring_from_text_paths_and_several_keys(tmp_path):
 def test_settings_keyring_bad_value_raises_settings_error(value):
     with pytest.raises(SettingsError):
         AgentSettings(server_pubkey=value).server_keyring()
+
+
+def test_settings_toml_agent_and_scan_tables_each_read_by_its_loader(tmp_path):
+    from agent.scanner.settings import load_scan_settings
+
+    cfg = tmp_path / "agent.toml"
+    cfg.write_text('[agent]\nsite_id = "tables"\nwinrm_allow_http = true\n[scan]\nnetwork_ranges = "127.0.0.1/32"\n')
+    s = load_settings(cfg)
+    assert (s.site_id, s.winrm_allow_http, s.config_file) == ("tables", True, cfg)
+    assert load_scan_settings(s.config_file).network_ranges == "127.0.0.1/32"
+    flat = tmp_path / "flat.toml"
+    flat.write_text('site_id = "flat"\n[scan]\nscan_interval = 60\n')  # top-level agent keys beside [scan]
+    assert load_settings(flat).site_id == "flat" and load_scan_settings(flat).scan_interval == 60
+    assert AgentSettings().config_file is None
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('site_idd = "typo"\n[agent]\nsite_id = "s"\n', "site_idd outside the [agent] and [scan] tables"),
+    ('agent = "s"\n', "'agent' must be a table"),
+    ('[agent]\nnetwork_ranges = "auto"\n', "network_ranges"),  # a scan setting in the agent's table
+])
+def test_settings_toml_misplaced_key_raises_settings_error(tmp_path, text, message):
+    cfg = tmp_path / "agent.toml"
+    cfg.write_text(text)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(cfg)
+
+
+def test_settings_winrm_defaults_https_only_system_trust(monkeypatch):
+    s = AgentSettings()
+    assert (s.winrm_transport, s.winrm_allow_http, s.winrm_ca_bundle, s.winrm_retries) == (None, False, None, 3)
+    monkeypatch.setenv("MSP_WINRM_TRANSPORT", "kerberos")
+    monkeypatch.setenv("MSP_WINRM_ALLOW_HTTP", "true")
+    s = load_settings()
+    assert (s.winrm_transport, s.winrm_allow_http) == ("kerberos", True)
+    monkeypatch.setenv("MSP_WINRM_TRANSPORT", "telnet")
+    with pytest.raises(SettingsError, match="winrm_transport"):
+        load_settings()

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import nacl.signing
 import pytest
 
@@ -21,6 +22,7 @@ from contracts.orders import ORDER_PAYLOAD_TYPE
 from contracts.rules import load_rules
 from warehouse.errors import FeedError
 from warehouse.feeds.nvd import parse_items, read_items
+from warehouse.feeds.nvd_client import _page as nvd_api_page
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
 # A fixed key: vectors that must get past the key-id check name its id (evidence_key_id of it).
@@ -32,6 +34,7 @@ PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "envelope": (lambda data: verify_envelope(data, RING, ORDER_PAYLOAD_TYPE), EnvelopeError),
     "rules": (load_rules, RuleSetError),
     "nvd": (lambda data: parse_items(read_items(data, name="vector")), FeedError),
+    "nvdapi": (lambda data: nvd_api_page(httpx.Response(200, content=data)), FeedError),
     # decoded first, as Central Command receives it inside a telemetry event
     "evidence": (lambda data: verify_signed(parse_signed(json.loads(data)), KEY.verify_key), EvidenceError),
 }

@@ -166,6 +166,8 @@ def _page(response: httpx.Response) -> dict[str, Any]:
         page = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise NvdParseError(f"NVD API response is not JSON: {exc}") from exc
+    except RecursionError:  # nested past the interpreter's stack: no NVD page is
+        raise NvdParseError("NVD API response is not JSON: nested too deeply") from None
     if not isinstance(page, dict) or not isinstance(page.get("vulnerabilities"), list):
         raise NvdShapeError("NVD API response has no `vulnerabilities` list")
     if isinstance(page.get("totalResults"), bool) or not isinstance(page.get("totalResults"), int):
