@@ -1,7 +1,9 @@
 """From a failed check to an outcome: L1 rule → runbook, else PHI-scrubbed L2 plan, else L3 (a person).
 
 Every step lands in the outbox in the same transaction as the incident state it changes. Shadow
-rules are evaluated and recorded for every incident and never acted on.
+rules are evaluated and recorded for every incident and never acted on. Network findings (platform
+"network", from the scanner) take the same path with no target and no runbook: an L1 rule escalates
+them, and with no rule they go to a person too, since no runbook can fix them.
 """
 
 from __future__ import annotations
@@ -41,8 +43,20 @@ class Remediator:
 
     def handle(self, target: Target, check_runbook: Runbook, result: CheckResult) -> str | None:
         """React to one check result; returns what happened (for the cycle report) or None."""
+        return self._react(result, target.platform, check_runbook.severity, list(check_runbook.hipaa_citations),
+                           target, check_runbook)
+
+    def handle_network(self, result: CheckResult) -> str | None:
+        """React to one network check result (`agent.network_checks`): same dedup, flap and rules, no runbook."""
+        from agent.network_checks import CHECKS_BY_TYPE
+
+        check = CHECKS_BY_TYPE[result.check_type]
+        return self._react(result, result.platform, check.severity, list(check.hipaa_controls), None, None)
+
+    def _react(self, result: CheckResult, platform: str, severity: str, citations: list[str],
+               target: Target | None, check_runbook: Runbook | None) -> str | None:
         store = self.agent.store
-        row = store.open_incident(target.host, result.check_type)
+        row = store.open_incident(result.host, result.check_type)
         if result.status.value in ("pass", "not_applicable"):
             if row is not None:
                 self._resolve(row)
@@ -51,7 +65,7 @@ class Remediator:
         if result.status.value == "error":
             return None
         if row is not None:
-            if row["status"] == "pending_l2":
+            if row["status"] == "pending_l2" and target is not None and check_runbook is not None:
                 incident = Incident.model_validate_json(row["incident"])
                 return self._l2(target, check_runbook, incident)
             if row["status"] in _OPEN_WAITING:
@@ -59,9 +73,9 @@ class Remediator:
             # 'open' left by a crash between recording and acting: act on it now.
             return self._route(target, check_runbook, Incident.model_validate_json(row["incident"]))
         incident = Incident(
-            site_id=self.agent.site_id, appliance_id=self.agent.appliance_id, host=target.host,
-            check_type=result.check_type, platform=target.platform, severity=check_runbook.severity,
-            details=result.details, hipaa_controls=list(check_runbook.hipaa_citations),
+            site_id=self.agent.site_id, appliance_id=self.agent.appliance_id, host=result.host,
+            check_type=result.check_type, platform=platform, severity=severity, details=result.details,
+            hipaa_controls=citations,
         )
         with store.transaction():
             store.insert_incident(incident)
@@ -78,10 +92,10 @@ class Remediator:
 
     # --- tiers ------------------------------------------------------------------------------------
 
-    def _route(self, target: Target, check_runbook: Runbook, incident: Incident) -> str:
+    def _route(self, target: Target | None, check_runbook: Runbook | None, incident: Incident) -> str:
         agent = self.agent
         self._shadow(incident)
-        flap = agent.healer.flap_verdict(target.host, incident.check_type, incident.incident_id)
+        flap = agent.healer.flap_verdict(incident.host, incident.check_type, incident.incident_id)
         if flap.suppressed:
             with agent.store.transaction():
                 agent.store.update_incident(incident.incident_id, "suppressed", tier="L1")
@@ -92,6 +106,8 @@ class Remediator:
             return "suppressed"
         rule = agent.rules.ruleset.match(incident, site_id=agent.site_id)
         if rule is None:
+            if target is None or check_runbook is None:
+                return self._escalate(incident, f"no L1 rule matched and no runbook fixes a {incident.platform} finding")
             return self._l2(target, check_runbook, incident)
         if rule.action == "suppress":
             with agent.store.transaction():
@@ -100,9 +116,9 @@ class Remediator:
             return "suppressed"
         if rule.action == "escalate":
             return self._escalate(incident, f"L1 rule {rule.id} escalates this drift", rule_id=rule.id)
-        if not agent.catalog.allowed(rule.runbook_id, target.platform):
+        if target is None or check_runbook is None or not agent.catalog.allowed(rule.runbook_id, incident.platform):
             return self._escalate(incident, f"L1 rule {rule.id} names {rule.runbook_id}, not runnable on "
-                                            f"{target.platform}", rule_id=rule.id)
+                                            f"{incident.platform}", rule_id=rule.id)
         runbook = agent.catalog.get(rule.runbook_id)
         return self._heal(target, check_runbook, incident, runbook, rule.params, Tier.L1, rule_id=rule.id)
 

@@ -31,11 +31,27 @@ def test_catalog_one_runbook_per_check_type_and_platform():
 
 def test_builtin_rules_validate_and_point_at_own_platform():
     for rule in builtin_rules():
+        if rule.action == "escalate":
+            continue  # the network rule: no runbook (below)
         rb = CAT.get(rule.runbook_id)
         probe = {"check_type": rb.check_type, "platform": rb.platform, "details": {}}
         assert rule.source == "builtin" and rule.evaluate(probe), rule.id
         other = {**probe, "platform": "linux" if rb.platform == "windows" else "windows"}
         assert not rule.evaluate(other), f"{rule.id} would send a {rb.platform} runbook to the other platform"
+
+
+def test_builtin_network_rule_escalates_every_network_check_and_nothing_else():
+    from agent.network_checks import CHECKS_BY_TYPE
+
+    rules = builtin_rules()
+    for check_type in CHECKS_BY_TYPE:
+        rule = rules.match({"check_type": check_type, "platform": "network", "details": {}})
+        assert rule is not None and rule.action == "escalate" and rule.runbook_id is None, check_type
+    escalating = [r.id for r in rules if r.action != "execute_runbook"]
+    assert escalating == ["L1-NETWORK-001"]
+    for rb in CAT:  # no drift check of a managed host is escalated by it
+        rule = rules.match({"check_type": rb.check_type, "platform": rb.platform, "details": {}})
+        assert rule is None or rule.action == "execute_runbook", rb.id
 
 
 def test_about_thirty_percent_of_checks_left_to_l2_as_documented():
