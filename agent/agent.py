@@ -1,4 +1,5 @@
-"""The appliance agent: one cycle is check in → orders → bundle → drift checks and healing → flush.
+"""The appliance agent: one cycle is check in → orders → bundle → drift checks and healing → network
+scan (when due) → flush.
 
 Central Command being unreachable never stops the local work: checks run, heals happen, and every
 event waits in the outbox until the next successful flush. `Agent.cycle()` is what `osiris agent
@@ -25,9 +26,11 @@ from agent.evidence import EvidenceRecorder
 from agent.executors.base import Target
 from agent.healer import Healer, HealPolicy
 from agent.keys import ApplianceKeys, ensure_keys
+from agent.netscan import NetworkScans
 from agent.orders import OrderProcessor
 from agent.outbox import Outbox
 from agent.remediation import Remediator
+from agent.scanner.settings import ScanSettings, load_scan_settings
 from agent.settings import AgentSettings
 from agent.store import Store
 from agent.targets import real_targets, remember_targets, simulated_targets
@@ -64,6 +67,8 @@ class CycleReport:
     checks: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     healing_paused: str | None = None
+    scan: dict[str, Any] | None = None
+    scan_error: str | None = None
     flushed: int = 0
     outbox_depth: int = 0
     duration_ms: float = 0.0
@@ -80,14 +85,19 @@ class Agent:
         central: CentralClient | None = None,
         catalog: RunbookCatalog | None = None,
         clock: Callable[[], float] = time.time,
+        scan_settings: ScanSettings | None = None,
     ):
-        """`clock` times flap windows, breakers and check reports (a simulation may run it faster)."""
+        """`clock` times flap windows, breakers and check reports (a simulation may run it faster).
+
+        `scan_settings` default to the environment and the `[scan]` table of the settings' config file.
+        """
         from agent.runbooks import builtin_rules
         from agent.runbooks import catalog as shipped_catalog
 
         settings.require_central()
         self.settings = settings
         self.site_id = settings.site_id
+        self.scan_settings = scan_settings if scan_settings is not None else load_scan_settings(settings.config_file)
         self.store = Store(settings.db_path)
         self.keys: ApplianceKeys = ensure_keys(settings.state_dir)
         self.keyring = settings.server_keyring()
@@ -116,6 +126,7 @@ class Agent:
         self.appliance_id: str | None = self.store.get("appliance_id")
         self.orders = OrderProcessor(self)
         self.remediator = Remediator(self)
+        self.network = NetworkScans(self, self.scan_settings)
         self.flags = CycleFlags()
         self._started = time.monotonic()
 
@@ -133,6 +144,7 @@ class Agent:
         self.rules.check_expiry()
         report.bundle_version = self.rules.version
         self._drift(report)
+        self.network.step(report)
         self._flush(report)
         if self.flags.checkin_again:
             again = self._checkin(report)

@@ -18,9 +18,10 @@ from tests.agent.central_stub import CentralState, LiveServer, build_app
 
 @pytest.fixture(autouse=True)
 def _no_msp_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's MSP_* variables must not change what a test sees.
+    # A developer's MSP_* variables must not change what a test sees; NETWORK_RANGES (the scanner's
+    # unprefixed name) least of all: an agent test must never scan anything it did not ask for.
     for name in list(os.environ):
-        if name.startswith("MSP_"):
+        if name.startswith("MSP_") or name == "NETWORK_RANGES":
             monkeypatch.delenv(name)
 
 
