@@ -8,6 +8,7 @@ none is silently skipped.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,11 +24,30 @@ from contracts.rules import load_rules
 from warehouse.errors import FeedError
 from warehouse.feeds.nvd import parse_items, read_items
 from warehouse.feeds.nvd_client import _page as nvd_api_page
+from warehouse.feeds.oscal import load_catalog, resolve_profile
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
 # A fixed key: vectors that must get past the key-id check name its id (evidence_key_id of it).
 KEY = nacl.signing.SigningKey(b"osiris fuzz regression vectors!!")
 RING = Keyring.of(KEY.verify_key)
+
+# The catalog a profile vector imports (its back-matter names this file beside the profile).
+_PROFILE_CATALOG = {"catalog": {"uuid": "c", "metadata": {"title": "c"}, "groups": [
+    {"id": "ac", "controls": [{"id": "ac-1"}, {"id": "ac-2", "controls": [{"id": "ac-2.1"}]}]}]}}
+
+
+def _from_file(parse: Callable[[Path], object]) -> Callable[[bytes], object]:
+    """A path-taking parser fed the vector's bytes from a file (beside the catalog profiles import)."""
+
+    def run(data: bytes) -> object:
+        with tempfile.TemporaryDirectory(prefix="osiris-vector-") as name:
+            folder = Path(name)
+            (folder / "oscalprofile_catalog.json").write_text(json.dumps(_PROFILE_CATALOG))
+            (folder / "vector.json").write_bytes(data)
+            return parse(folder / "vector.json")
+
+    return run
+
 
 # prefix -> (parse the vector's bytes, the error class it must raise)
 PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
@@ -35,6 +55,8 @@ PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "rules": (load_rules, RuleSetError),
     "nvd": (lambda data: parse_items(read_items(data, name="vector")), FeedError),
     "nvdapi": (lambda data: nvd_api_page(httpx.Response(200, content=data)), FeedError),
+    "oscalcatalog": (_from_file(load_catalog), FeedError),
+    "oscalprofile": (_from_file(resolve_profile), FeedError),
     # decoded first, as Central Command receives it inside a telemetry event
     "evidence": (lambda data: verify_signed(parse_signed(json.loads(data)), KEY.verify_key), EvidenceError),
 }

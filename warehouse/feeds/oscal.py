@@ -12,6 +12,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,8 @@ def read_json(path: str | Path, kind: str) -> dict[str, Any]:
         raise OscalParseError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise OscalParseError(f"{path}: not valid JSON: {exc}") from exc
+    except RecursionError:  # nested past the interpreter's stack: no OSCAL document is
+        raise OscalParseError(f"{path}: not valid JSON: nested too deeply") from None
     if not isinstance(doc, dict) or not isinstance(doc.get(kind), dict):
         found = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
         raise OscalShapeError(f"{path}: not an OSCAL {kind} (top level: {found})")
@@ -110,8 +114,23 @@ def _statement(parts: list[dict[str, Any]], params: dict[str, dict[str, Any]]) -
     return "\n".join(lines) or None
 
 
+@contextmanager
+def _shape_errors(where: str) -> Iterator[None]:
+    # The walkers read untyped JSON: a value of the wrong type deep inside (a list where an object
+    # belongs, a number for an id) surfaces as one of these, and for the caller it is a shape error.
+    try:
+        yield
+    except (AttributeError, TypeError, KeyError, RecursionError) as exc:
+        raise OscalShapeError(f"{where}: unexpected shape ({type(exc).__name__}: {exc})") from None
+
+
 def parse_catalog(doc: dict[str, Any], path: str | Path | None = None) -> Catalog:
     """Flatten a catalog object (the value of the top-level `catalog` key)."""
+    with _shape_errors(str(path or "catalog")):
+        return _parse_catalog(doc, path)
+
+
+def _parse_catalog(doc: dict[str, Any], path: str | Path | None) -> Catalog:
     where = str(path or "catalog")
     groups = doc.get("groups")
     if not isinstance(groups, list):
@@ -216,7 +235,7 @@ def _model(path: Path) -> str:
     """The OSCAL model a file holds: its one top-level key (`catalog`, `profile`, ...)."""
     try:
         doc = json.loads(path.read_bytes())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise OscalParseError(f"{path}: not readable JSON: {exc}") from exc
     keys = [k for k in doc if k != "$schema"] if isinstance(doc, dict) else []
     return keys[0] if len(keys) == 1 else ""
@@ -240,7 +259,12 @@ def _selectors(spec: list[dict[str, Any]] | None, order: list[str], children: di
 
 def resolve_profile(path: str | Path, catalog: Catalog | None = None, _seen: frozenset[Path] = frozenset()) -> Resolution:
     """Resolve a profile's selection; `catalog`, when given, answers imports of a file of its name."""
-    path = Path(path).resolve()
+    with _shape_errors(str(path)):
+        return _resolve_profile(Path(path), catalog, _seen)
+
+
+def _resolve_profile(path: Path, catalog: Catalog | None, _seen: frozenset[Path]) -> Resolution:
+    path = path.resolve()
     if path in _seen:
         raise OscalImportError(f"{path}: profile imports itself (cycle)")
     profile = read_json(path, "profile")
