@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
+from pydantic_core import PydanticSerializationError
 
 from contracts.telemetry import PAYLOAD_MODELS, EventKind, TelemetryAck, TelemetryEvent
 from serving.errors import BadRequest, Forbidden, NotFound
@@ -62,7 +63,12 @@ def normalise(appliance: ApplianceIdentity, events: Sequence[TelemetryEvent]) ->
         if model is not None:
             parsed = model.model_validate(ev.payload)
             # pydantic writes the JSON text itself: no intermediate dict, no json.dumps.
-            claimed, payload = getattr(parsed, "site_id", None), parsed.model_dump_json()
+            try:
+                claimed, payload = getattr(parsed, "site_id", None), parsed.model_dump_json()
+            except PydanticSerializationError:
+                # Free-form facts may hold an unpaired surrogate (a JSON "\ud800" escape decodes to
+                # one); it has no UTF-8 form, so the text cannot be stored.
+                raise BadRequest(f"event {ev.event_id}: payload text holds an unpaired surrogate") from None
         else:
             claimed, payload = _claimed_site(ev.payload), json.dumps(ev.payload)
         if claimed is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from contracts.errors import EnvelopeError, EvidenceError, RuleSetError
 from contracts.evidence import parse_signed, verify_signed
 from contracts.orders import ORDER_PAYLOAD_TYPE
 from contracts.rules import load_rules
+from contracts.telemetry import TelemetryBatch
+from serving.errors import ServingError
+from serving.services.auth import ApplianceIdentity
+from serving.services.telemetry import normalise
 from warehouse.errors import FeedError
 from warehouse.feeds.nvd import parse_items, read_items
 from warehouse.feeds.nvd_client import _page as nvd_api_page
@@ -30,6 +35,15 @@ VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "fuzz"
 # A fixed key: vectors that must get past the key-id check name its id (evidence_key_id of it).
 KEY = nacl.signing.SigningKey(b"osiris fuzz regression vectors!!")
 RING = Keyring.of(KEY.verify_key)
+
+# Telemetry vectors go through what the route does before the database: JSON decoding (as the
+# framework does it), the batch model, then the service layer's normalisation.
+_APPLIANCE = ApplianceIdentity(id=uuid.UUID(int=1), site_id=uuid.UUID("0b8f0f2a-0000-4000-8000-00000000000a"))
+
+
+def _telemetry(data: bytes) -> object:
+    return normalise(_APPLIANCE, TelemetryBatch.model_validate(json.loads(data)).events)
+
 
 # The catalog a profile vector imports (its back-matter names this file beside the profile).
 _PROFILE_CATALOG = {"catalog": {"uuid": "c", "metadata": {"title": "c"}, "groups": [
@@ -57,6 +71,7 @@ PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "nvdapi": (lambda data: nvd_api_page(httpx.Response(200, content=data)), FeedError),
     "oscalcatalog": (_from_file(load_catalog), FeedError),
     "oscalprofile": (_from_file(resolve_profile), FeedError),
+    "telemetry": (_telemetry, ServingError),
     # decoded first, as Central Command receives it inside a telemetry event
     "evidence": (lambda data: verify_signed(parse_signed(json.loads(data)), KEY.verify_key), EvidenceError),
 }
