@@ -30,6 +30,11 @@ RETRY_SECONDS = 3600.0
 """After a failed scan (nmap missing, timed out, bad ranges or inventory), wait this long before the next try."""
 
 
+def scanning_off() -> ScanSettings:
+    """Scan settings that never scan, whatever the environment says (simulated fleets, the demo)."""
+    return ScanSettings(network_ranges="")
+
+
 class NetworkScans:
     """Runs due network scans for one agent and feeds their findings into its outbox and incidents."""
 

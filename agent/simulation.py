@@ -20,6 +20,7 @@ from typing import Any
 
 from agent.agent import Agent, CycleReport
 from agent.errors import CentralError
+from agent.netscan import scanning_off
 from agent.settings import AgentSettings
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,8 @@ class Fleet:
             )
             values.update(settings)
             clock = {"clock": self.clock} if self.clock else {}
-            self.agents.append(Agent(AgentSettings(**values), **clock))
+            # Simulated appliances never scan: NETWORK_RANGES in the environment is for a real one.
+            self.agents.append(Agent(AgentSettings(**values), scan_settings=scanning_off(), **clock))
 
     def cycle(self, *, workers: int = 1) -> list[CycleReport]:
         """One cycle of every appliance (in `workers` threads); reports in appliance order."""

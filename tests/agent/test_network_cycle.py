@@ -293,3 +293,16 @@ def test_network_cycle_live_nmap_loopback_telnet_escalated_once(cc, pg_url, tmp_
     assert "L1-NETWORK-001" in escalations[0]["reason"] and escalations[0]["status"] != "resolved"
     outcomes = _query(pg_url, "SELECT tier, status, rule_id FROM healing_outcomes WHERE site_id = $1::uuid", site)
     assert [(o["tier"], o["status"], o["rule_id"]) for o in outcomes] == [("L3", "escalated", "L1-NETWORK-001")]
+
+
+def test_network_cycle_simulated_fleet_never_scans_whatever_the_environment(central, monkeypatch, tmp_path):
+    from agent.simulation import ApplianceSpec, Fleet
+
+    state, server = central
+    monkeypatch.setenv("NETWORK_RANGES", LOOPBACK)
+    monkeypatch.setenv("MSP_NETWORK_RANGES", LOOPBACK)
+    spec = ApplianceSpec(site_id=state.site_id, api_key=state.api_key, hosts="linux:1")
+    with Fleet(server.url, state.public_key_text, [spec], tmp_path / "fleet", seed=1) as fleet:
+        assert not fleet.agents[0].scan_settings.enabled
+        (report,) = fleet.cycle()
+    assert report.scan is None and report.scan_error is None and _events(state, "device_scan") == []
