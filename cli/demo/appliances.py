@@ -14,6 +14,7 @@ from pathlib import Path
 from agent.agent import Agent, CycleReport
 from agent.executors.base import Target
 from agent.executors.simulated import SimulatedHost
+from agent.netscan import scanning_off
 from agent.runbooks import catalog
 from agent.settings import AgentSettings
 from agent.simulation import VirtualClock
@@ -47,7 +48,9 @@ class DemoFleet:
                 tls_verify=False,  # plain HTTP on 127.0.0.1: there is no TLS to verify
                 log_level="WARNING",
             )
-            self.agents.append(Agent(settings, targets=targets, catalog=runbooks, clock=self.clock))
+            # Simulated offices never scan, even with NETWORK_RANGES set for a real appliance.
+            self.agents.append(Agent(settings, targets=targets, catalog=runbooks, clock=self.clock,
+                                     scan_settings=scanning_off()))
 
     def cycle(self, workers: int = 4) -> list[CycleReport]:
         """One day: every appliance runs one cycle; then the clock moves a day on."""
