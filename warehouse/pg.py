@@ -77,6 +77,15 @@ async def connect(url: str | None = None, **kwargs: Any) -> asyncpg.Connection:
         raise DatabaseUnavailableError(f"cannot reach Postgres at {redact(target)}: {exc}") from exc
 
 
+async def _pool_connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    # The pool reconnects on its own after Postgres restarts; until it can, a refused or missing
+    # socket (OSError) must reach callers as the database being unavailable, not as a bare OSError.
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except (OSError, TimeoutError) as exc:
+        raise DatabaseUnavailableError(f"cannot reach Postgres: {type(exc).__name__}: {exc}") from exc
+
+
 async def create_pool(url: str | None = None, *, min_size: int = 1, max_size: int = 10, **kwargs: Any):
     """An asyncpg pool; JSON and JSONB columns come back as Python objects."""
     target = url or database_url()
@@ -88,6 +97,7 @@ async def create_pool(url: str | None = None, *, min_size: int = 1, max_size: in
             await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
     try:
-        return await asyncpg.create_pool(target, min_size=min_size, max_size=max_size, init=_init, **kwargs)
+        return await asyncpg.create_pool(target, min_size=min_size, max_size=max_size, init=_init,
+                                         connect=_pool_connect, **kwargs)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailableError(f"cannot reach Postgres at {redact(target)}: {exc}") from exc
