@@ -130,14 +130,17 @@ class MerkleStep(_Model):
 
 def canonical_bytes(bundle: EvidenceBundle) -> bytes:
     """The bundle as sorted-key compact JSON in UTF-8: the exact bytes that are signed and hashed."""
-    doc = bundle.model_dump(mode="json")
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     try:
+        doc = bundle.model_dump(mode="json")
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         # A JSON "\ud800" escape decodes to an unpaired surrogate, which has no UTF-8 form and so no
         # canonical bytes to sign or hash. (The message leaves the text out: it cannot be encoded either.)
         raise MalformedEvidenceError("bundle text holds an unpaired surrogate (not valid Unicode)") from exc
+    except (ValueError, RecursionError) as exc:
+        # pydantic refuses to write facts nested past its depth limit (about 255 levels).
+        raise MalformedEvidenceError("bundle facts are nested too deeply to serialise") from exc
 
 
 def evidence_key_id(verify_key: nacl.signing.VerifyKey) -> str:
@@ -235,10 +238,14 @@ def verify_chain(
         name = f"bundle {entry.bundle_id} (seq {entry.seq})"
         if entry.signed.bundle.site_id != site:
             add(entry, "site", f"{name} belongs to site {entry.signed.bundle.site_id}, not {site}")
-        recomputed = chain_hash(entry.prev_hash, bundle_hash(entry.signed))
-        if recomputed != entry.hash:
-            add(entry, "altered", f"{name} was altered: its content hashes to {recomputed[:16]}…, "
-                f"the chain recorded {entry.hash[:16]}…")
+        try:
+            recomputed = chain_hash(entry.prev_hash, bundle_hash(entry.signed))
+        except MalformedEvidenceError as exc:  # no canonical bytes: it cannot be what was chained
+            add(entry, "altered", f"{name} cannot be hashed: {exc}")
+        else:
+            if recomputed != entry.hash:
+                add(entry, "altered", f"{name} was altered: its content hashes to {recomputed[:16]}…, "
+                    f"the chain recorded {entry.hash[:16]}…")
         if index == 0:
             anchor = expected_prev_hash if expected_prev_hash is not None else (
                 GENESIS_HASH if entry.seq == 0 else None)

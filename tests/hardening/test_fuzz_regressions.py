@@ -19,7 +19,7 @@ import pytest
 
 from contracts.envelope import Keyring, verify_envelope
 from contracts.errors import EnvelopeError, EvidenceError, RuleSetError
-from contracts.evidence import parse_signed, verify_signed
+from contracts.evidence import GENESIS_HASH, ChainedEvidence, parse_signed, verify_chain, verify_signed
 from contracts.orders import ORDER_PAYLOAD_TYPE
 from contracts.rules import load_rules
 from contracts.telemetry import TelemetryBatch
@@ -88,3 +88,14 @@ def test_fuzz_vector_typed_error(vector: Path):
     parse, error = PARSERS[prefix]
     with pytest.raises(error):
         parse(vector.read_bytes())
+
+
+@pytest.mark.parametrize("name", ["evidence_unpaired_surrogate_in_facts.json",
+                                  "evidence_facts_nested_past_the_serialiser_limit.json"])
+def test_verify_chain_unhashable_bundle_is_a_break(name: str):
+    # verify_chain returns breaks and never raises: an auditor's package holding such a bundle is
+    # reported bundle by bundle instead of stopping `osiris evidence verify` with a traceback.
+    signed = json.loads((VECTORS / name).read_bytes())
+    entry = ChainedEvidence.model_validate({"signed": signed, "seq": 0, "prev_hash": GENESIS_HASH, "hash": "0" * 64})
+    breaks = verify_chain([entry])
+    assert [b.kind for b in breaks] == ["altered"] and "cannot be hashed" in breaks[0].detail
