@@ -27,6 +27,8 @@ from serving.errors import ServingError
 from serving.services.auth import ApplianceIdentity
 from serving.services.telemetry import normalise
 from warehouse.errors import FeedError
+from warehouse.evidence.errors import EvidenceVerifyError
+from warehouse.evidence.headers import HeadersFile
 from warehouse.feeds.nvd import parse_items, read_items
 from warehouse.feeds.nvd_client import _page as nvd_api_page
 from warehouse.feeds.oscal import load_catalog, resolve_profile
@@ -69,6 +71,7 @@ PARSERS: dict[str, tuple[Callable[[bytes], object], type[Exception]]] = {
     "rules": (load_rules, RuleSetError),
     "nvd": (lambda data: parse_items(read_items(data, name="vector")), FeedError),
     "nvdapi": (lambda data: nvd_api_page(httpx.Response(200, content=data)), FeedError),
+    "headers": (_from_file(HeadersFile.load), EvidenceVerifyError),
     "oscalcatalog": (_from_file(load_catalog), FeedError),
     "oscalprofile": (_from_file(resolve_profile), FeedError),
     "telemetry": (_telemetry, ServingError),

@@ -156,6 +156,8 @@ class HeadersFile:
             raise HeadersFileError(f"cannot read headers file {path}: {exc.strerror or exc}") from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise HeadersFileError(f"headers file {path} is not valid JSON: {exc}") from exc
+        except RecursionError:  # nested past the interpreter's stack: no headers file is
+            raise HeadersFileError(f"headers file {path} is not valid JSON: nested too deeply") from None
         if not isinstance(doc, dict):
             raise HeadersFileError(f"headers file {path} is not a JSON object of height -> header")
         return cls(doc, name=path.name, network=network)
