@@ -106,6 +106,20 @@ def assessment_results(site_id: str, start: date, end: date, *, coverage: pl.Dat
     }}
 
 
+def summary(site_id: str, start: date, end: date, *, coverage: pl.DataFrame | None, results: pl.DataFrame | None,
+            bundles: pl.DataFrame | None = None, escalations: pl.DataFrame | None = None) -> dict[str, int]:
+    """What `assessment_results` would hold (observations, findings, risks, evidence), without building it."""
+    if results is None or end < start:
+        return {"observations": 0, "findings": 0, "risks": 0, "evidence": 0}
+    key = (site_id, start.isoformat(), end.isoformat())
+    checks = _check_results(results, site_id, start, end)
+    risks, by_check = _risks(escalations, site_id, datetime.combine(end, time(23, 59, 59), UTC), key)
+    evidence = 0 if bundles is None else bundles.filter(
+        (pl.col("site_id") == site_id) & pl.col("created_at").dt.date().is_between(start, end)).height
+    return {"observations": len(checks), "findings": len(_findings(checks, _mapping(coverage, site_id), by_check, key)),
+            "risks": len(risks), "evidence": evidence}
+
+
 def _check_results(results: pl.DataFrame, site_id: str, start: date, end: date) -> list[dict[str, Any]]:
     rows = results.filter((pl.col("site_id") == site_id) & (pl.col("day") >= start) & (pl.col("day") <= end))
     return (rows.group_by("check_type")

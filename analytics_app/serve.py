@@ -29,6 +29,16 @@ def options(host: str, port: int, *, open_browser: bool = False) -> dict[str, ob
     }
 
 
+def preload() -> None:
+    """Import what the pages use before serving, so the first visitor does not wait for it (≈0.5 s)."""
+    import importlib
+
+    for name in ("altair", "analytics_app.ui", "analytics_app.oscal_export", "analytics_app.verify",
+                 *(f"analytics_app.queries.{q}" for q in ("overview", "devices", "vulnerabilities", "hipaa",
+                                                           "flywheel", "evidence", "escalations"))):
+        importlib.import_module(name)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse `--host`, `--port`, `--open` and serve until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m analytics_app.serve", description=__doc__.splitlines()[0])
@@ -41,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import bootstrap
 
+    preload()
     PagesManager.uses_pages_directory = False  # app.py declares the pages with st.navigation
     config._main_script_path = str(APP)
     flags = options(args.host, args.port, open_browser=args.open)

@@ -125,7 +125,8 @@ def table(frame: pl.DataFrame, key: str, *, empty: str = "No rows for these filt
     if frame.height == 0:
         st.caption(empty)
     st.dataframe(frame, hide_index=True, key=key, column_config=column_config)
-    st.download_button("Download CSV", csv_bytes(frame), file_name=f"{key}.csv", mime="text/csv",
+    # The CSV is written when the button is clicked, not on every rerun: big tables stay cheap to show.
+    st.download_button("Download CSV", lambda: csv_bytes(frame), file_name=f"{key}.csv", mime="text/csv",
                        key=f"{key}_csv", on_click="ignore")
 
 

@@ -33,7 +33,8 @@ with ui.page("Overview") as f:
         ui.missing("compliance_rates", "compliance data")
     else:
         shown = ui.named(daily)
-        ui.chart(alt.Chart(shown).mark_line(point=True).encode(
+        # Markers help on a few weeks of days; on a quarter they only cost drawing time.
+        ui.chart(alt.Chart(shown).mark_line(point=shown["day"].n_unique() <= 31).encode(
             x=alt.X("day:T", title="Day"),
             y=alt.Y("compliance_rate:Q", title="Compliance rate", axis=alt.Axis(format="%"),
                     scale=alt.Scale(domain=[0, 1])),

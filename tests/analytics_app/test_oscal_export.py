@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analytics_app.errors import ExportError
-from analytics_app.oscal_export import assessment_results
+from analytics_app.oscal_export import assessment_results, summary
 from tests.analytics_app.fixtures import BUNDLES, ROWS, SITE_A, SITE_B, _cr, frame
 from tests.analytics_app.oscal_schema import errors
 
@@ -125,3 +125,13 @@ def test_oscal_export_period_backwards_refused(marts):
 def test_oscal_export_without_results_refused(marts):
     with pytest.raises(ExportError, match="compliance_rates"):
         _export(marts, results=None)
+
+
+@pytest.mark.parametrize("period", [NOV, (date(2026, 11, 3), date(2026, 11, 3))], ids=["month", "day"])
+def test_oscal_summary_counts_what_the_export_holds(marts, period):
+    doc = _export(marts, period=period)
+    result = doc["results"][0]
+    counts = summary(SITE_A, *period, coverage=marts["control_coverage"], results=marts["compliance_rates"],
+                     bundles=marts["evidence_bundles"], escalations=marts["escalations"])
+    assert counts == {"observations": len(result.get("observations", [])), "findings": len(result.get("findings", [])),
+                      "risks": len(result.get("risks", [])), "evidence": len(doc["back-matter"]["resources"]) - 1}

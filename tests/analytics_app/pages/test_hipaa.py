@@ -46,7 +46,7 @@ def test_hipaa_period_sets_period_columns_and_export(marts, open_page):
     tree = table(at, "hipaa_tree")
     fw = tree[tree["check_type"] == "firewall_status"].iloc[0]
     assert (fw["period_passed"], fw["period_failed"], fw["period_rate"]) == (4, 0, 1.0)
-    assert "2 observations, 1 findings, 2 POA&M-ready risks from open escalations; OSCAL 1.2.1." in texts(
-        at, "caption")
+    assert ("2 observations (check types run), 1 findings (failed checks by control), 2 POA&M-ready risks (open "
+            "escalations), 1 evidence bundles; OSCAL 1.2.1.") in texts(at, "caption")
     button = at.get("download_button")[-1]
     assert button.key == "oscal_download"
