@@ -1,9 +1,10 @@
-"""`osiris evidence verify`: check a file's `.ots` proof, or an auditor's export package, offline.
+"""`osiris evidence export` writes an auditor's package from Central Command's database;
+`osiris evidence verify` checks a file's `.ots` proof, or such a package, offline.
 
-Both forms print the verdict as one JSON object on the last stdout line (human lines before it
-unless `--json`), and exit 0 only when everything verified down to a Bitcoin block; otherwise one
-`error:` line on stderr says what failed and the exit code is 1. `osiris evidence export` needs
-Central Command's database: until it is wired in, it says so and exits 3.
+Both print one JSON object on the last stdout line (human lines before it unless `--json`). `verify`
+exits 0 only when everything verified down to a Bitcoin block; otherwise one `error:` line on stderr
+says what failed and the exit code is 1. `export` fails the same way (one line, exit 1) on a bad site
+id or date, an unknown site, a non-empty output directory, or an unreachable database.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from cli._output import emit_json
+from cli._output import emit_json, fail
 
 app = typer.Typer(help="Export and verify the evidence chain offline.", no_args_is_help=True, add_completion=False)
 
@@ -23,12 +24,70 @@ def _group() -> None:
     """Export and verify the evidence chain offline."""
 
 
-@app.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def export() -> None:
-    """Write an auditor's package for a site (needs Central Command's database; not built here yet)."""
-    sys.stderr.write("error: `osiris evidence export` needs Central Command's database and is not built yet; "
-                     "`osiris evidence verify` works offline\n")
-    raise SystemExit(3)
+@app.command()
+def export(
+    site: str = typer.Option(..., "--site", help="The site's id."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only bundles created at or after this date (YYYY-MM-DD or ISO 8601, UTC if no zone)."),
+    out: Path | None = typer.Option(None, "--out", help="Package directory, absent or empty "
+                                                          "(default: ./evidence-<site>-<UTC date>)."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON summary."),
+) -> None:
+    """Write an auditor's package: the site's chained bundles, Merkle paths, .ots proofs, appliance keys, manifest."""
+    import asyncio
+    import uuid
+    from datetime import UTC, datetime
+
+    try:
+        site_id = uuid.UUID(site)
+    except ValueError:
+        fail(f"--site is not a site id (a UUID): {site[:64]!r}")
+    moment = _since(since) if since else None
+    target = out or Path(f"evidence-{site_id}-{datetime.now(UTC):%Y%m%d}")
+    done = asyncio.run(_export(site_id, target, moment))
+    doc = {"package": str(target), "site_id": str(site_id), "since": moment.isoformat() if moment else None,
+           "bundles": done.bundles, "batches": done.batches, "stamped": done.stamped, "confirmed": done.confirmed,
+           "keys": done.keys, "first_seq": done.first_seq, "head_hash": done.head_hash}
+    if not as_json:
+        print(f"exported {done.bundles} bundles of site {site_id} to {target}: {done.batches} Merkle batches, "
+              f"{done.stamped} stamped, {done.confirmed} confirmed in Bitcoin; {done.keys} appliance keys")
+        print(f"next: osiris evidence verify {target} --headers HEADERS.json (or --bitcoind URL)")
+    emit_json(doc)
+
+
+def _since(text: str):
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"--since is not a date (YYYY-MM-DD or ISO 8601): {text[:64]!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _export(site_id, target: Path, since):
+    from warehouse.errors import WarehouseError
+    from warehouse.evidence.store import export_site
+    from warehouse.migrate import apply_migrations
+    from warehouse.pg import connect, database_url
+    from warehouse.sql_files import sql
+
+    try:
+        url = database_url()
+        await apply_migrations(url)
+        conn = await connect(url)
+    except WarehouseError as exc:
+        fail(str(exc))
+    try:
+        if not await conn.fetchval(sql("evidence/site_exists"), site_id):
+            fail(f"no such site: {site_id}")
+        return await export_site(conn, site_id, target, since=since)
+    except WarehouseError as exc:  # the package's own errors (a non-empty directory, a malformed row)
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the package to {target}: {exc.strerror or exc}")
+    finally:
+        await conn.close()
 
 
 @app.command()

@@ -123,9 +123,13 @@ def test_cli_verify_package_end_to_end(tmp_path):
     assert failed == {"bundle-1", "bundle-2"}
 
 
-def test_cli_export_needs_central_command():
-    result = osiris("evidence", "export", "--site", "s1")
-    assert result.returncode == 3 and "needs Central Command" in result.stderr
+@pytest.mark.parametrize(("args", "words"), [(["--site", "s1"], "not a site id"),
+                                            (["--site", "00000000-0000-4000-8000-000000000000", "--since", "soon"],
+                                             "--since is not a date")])
+def test_cli_export_bad_arguments_one_line(args, words):
+    result = osiris("evidence", "export", *args)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and words in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_cli_verify_headers_from_bitcoind(ots, monkeypatch):

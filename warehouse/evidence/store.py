@@ -55,10 +55,19 @@ async def keyring(conn: asyncpg.Connection | asyncpg.Pool, site_id: uuid.UUID) -
 async def chain_page(conn: asyncpg.Connection | asyncpg.Pool, site_id: uuid.UUID, from_seq: int,
                      limit: int) -> list[ChainRow]:
     """Up to `limit` stored entries of the site's chain from `from_seq` on, in seq order."""
-    rows = await conn.fetch(sql("evidence/chain_page"), site_id, from_seq, limit)
+    return _rows(await conn.fetch(sql("evidence/chain_page"), site_id, from_seq, limit))
+
+
+def _rows(rows: list[asyncpg.Record]) -> list[ChainRow]:
     return [ChainRow(seq=int(r["chain_seq"]), bundle_id=r["bundle_id"],
                      appliance_id=str(r["appliance_id"]) if r["appliance_id"] else None,
                      prev_hash=r["prev_hash"], chain_hash=r["chain_hash"], signed=r["signed"]) for r in rows]
+
+
+async def unbatched_page(conn: asyncpg.Connection | asyncpg.Pool, site_id: uuid.UUID, from_seq: int,
+                         limit: int) -> list[ChainRow]:
+    """Up to `limit` chained entries of the site not yet in a Merkle batch, from `from_seq` on."""
+    return _rows(await conn.fetch(sql("evidence/unbatched_page"), site_id, from_seq, limit))
 
 
 async def walk(conn: asyncpg.Connection | asyncpg.Pool, site_id: uuid.UUID, *, from_seq: int = 0,
