@@ -12,7 +12,7 @@ from dagster import Definitions, in_process_executor
 
 from pipelines.resources import local_resources
 
-DOMAINS = ("ingest", "feeds", "marts", "flywheel")
+DOMAINS = ("ingest", "feeds", "marts", "flywheel", "evidence")
 
 
 def domains() -> list[Definitions]:

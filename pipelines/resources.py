@@ -47,6 +47,7 @@ class WarehouseResource(ConfigurableResource):
 
 def local_resources() -> dict[str, ConfigurableResource]:
     """The `local` deployment's resources (what `dagster dev` and `osiris pipelines` use)."""
+    from pipelines.evidence.resources import OtsCalendars
     from pipelines.feeds.resources import NvdFeed, ReferenceData
 
     return {
@@ -54,4 +55,5 @@ def local_resources() -> dict[str, ConfigurableResource]:
         "warehouse": WarehouseResource(),
         "nvd": NvdFeed.from_env(),
         "reference": ReferenceData(),
+        "calendars": OtsCalendars.from_env(),  # none configured: stamping is off
     }

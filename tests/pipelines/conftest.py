@@ -15,6 +15,7 @@ import pytest
 from dagster import AssetSelection, ExecuteInProcessResult, materialize
 
 from pipelines.definitions import assets_and_checks
+from pipelines.evidence.resources import OtsCalendars
 from pipelines.feeds.resources import NvdFeed, ReferenceData
 from pipelines.resources import PostgresResource, WarehouseResource
 
@@ -30,6 +31,7 @@ def make_resources(pg_url: str, folder: Path, shared_data: Path) -> dict[str, An
         "warehouse": WarehouseResource(path=str(folder / "warehouse.duckdb"), marts_dir=str(folder / "marts")),
         "nvd": NvdFeed(files=[str(shared_data / "nvd" / "cves.jsonl")]),
         "reference": ReferenceData(oscal_dir=str(shared_data / "oscal"), hipaa_dir=str(shared_data / "hipaa")),
+        "calendars": OtsCalendars(),  # stamping off: no calendar beyond 127.0.0.1, ever
     }
 
 
