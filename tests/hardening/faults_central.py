@@ -107,6 +107,42 @@ class NumberedSender(threading.Thread):
             self.log.attempts.append(attempt)
 
 
+TABLES = {"incident": "incidents", "l2_decision": "l2_decisions", "healing_outcome": "healing_outcomes",
+          "check_result": "check_results", "shadow_match": "shadow_matches", "escalation": "escalations",
+          "order_result": "order_results", "evidence_bundle": "evidence_bundles"}
+"""The tables an agent's events land in, by event kind."""
+
+
+def recording(agent) -> set[tuple[str, str]]:
+    """Every (kind, event id) the agent queues in its outbox from now on."""
+    queued: set[tuple[str, str]] = set()
+    add = agent.outbox.add
+
+    def spy(events, **kw):
+        events = list(events)
+        n = add(events, **kw)
+        if n:
+            queued.update((e.kind.value, e.event_id) for e in events)
+        return n
+
+    agent.outbox.add = spy
+    return queued
+
+
+def event_ids_by_kind(pg_url: str) -> dict[str, list[str]]:
+    """Every stored event id per kind (a list: an id stored twice shows twice)."""
+
+    async def fetch() -> dict[str, list[str]]:
+        conn = await asyncpg.connect(pg_url)
+        try:
+            return {kind: [r[0] for r in await conn.fetch(f"SELECT event_id FROM {table} WHERE event_id IS NOT NULL")]
+                    for kind, table in TABLES.items()}
+        finally:
+            await conn.close()
+
+    return _in_thread(fetch())
+
+
 def event_id_counts(pg_url: str, table: str, like: str = "%") -> dict[str, int]:
     """event_id → how many rows hold it, in one telemetry table."""
 
