@@ -74,14 +74,17 @@ is reported by name; absent optional columns read as nulls. `schema.py` is the s
 - `flywheel_audit` (also read as rule_audit), flywheel (expected): every promotion, stage change and
   demotion, with evidence.
     id, rule_id*, action*, from_status, to_status*, reason*, evidence, actor, bundle_version, created_at*
-- `evidence_chain`, evidence (expected): per site: the hash chain's length, head and health.
-    site_id*, bundles*, head_seq, head_hash, last_bundle_at, chain_ok*, breaks, unbatched
-- `evidence_stamps` (also read as evidence_batches, ots_stamps), evidence (expected): Merkle batches and
+- `evidence_chain` (also read as evidence_chain_status), evidence (pipelines/evidence): per site: the hash
+  chain's length, head and health.
+    site_id*, bundles*, head_seq, head_hash, last_bundle_at, chain_ok*, breaks, first_break, unbatched,
+    pending, confirmed, anchored_up_to, checked_at
+- `evidence_batches` (also read as evidence_stamps), evidence (pipelines/evidence): Merkle batches and
   their OpenTimestamps stamps.
-    site_id*, batch_id*, root, leaf_count, status*, block_height, block_time, stamped_at, upgraded_at
-- `evidence_bundles`, evidence (expected): every chained evidence bundle with its hashes.
+    site_id*, batch_id*, first_seq, last_seq, root, leaf_count, status*, block_height, block_time,
+    created_at, stamped_at, upgraded_at, last_error
+- `evidence_bundles`, evidence (pipelines/evidence): every chained evidence bundle with its hashes.
     site_id*, bundle_id*, seq, kind, check_type*, target, result, bundle_hash*, chain_hash, batch_id,
-    created_at*
+    anchor_status, block_height, created_at*
 - `escalations`, L3 (expected): escalation heads: the queue and what happened to each.
     escalation_id*, site_id*, incident_id, host, check_type, severity, reason, status*, occurrences,
     channels, requested_at*, notified_at, resolved_at

@@ -14,36 +14,41 @@ with ui.page("Evidence") as f:
     chains, stamps = q.chains(f), q.stamps(f)
 
     if chains is None and stamps is None:
-        st.info("No evidence data yet: the `evidence_chain` and `evidence_stamps` marts have not been published. "
+        st.info("No evidence data yet: the `evidence_chain` and `evidence_batches` marts have not been published. "
                 f"{ui.BUILD_HINT} An export package can still be verified below.")
     else:
         counts = q.stamp_counts(stamps) if stamps is not None else {}
-        cols = st.columns(4)
+        cols = st.columns(5)
         cols[0].metric("Bundles chained", int(chains["bundles"].sum()) if chains is not None else "—")
-        cols[1].metric("Broken chains", int((~chains["chain_ok"]).sum()) if chains is not None else "—")
+        cols[1].metric("Broken chains", int(chains["chain_ok"].eq(False).sum()) if chains is not None else "—")
         cols[2].metric("Stamps confirmed", counts.get("confirmed", 0) if stamps is not None else "—")
-        cols[3].metric("Stamps pending", counts.get("pending", 0) if stamps is not None else "—")
+        cols[3].metric("Stamps pending", counts.get("pending", 0) if stamps is not None else "—",
+                       help="Stamped by a calendar, waiting for the Bitcoin attestation (an upgrade).")
+        cols[4].metric("Batches not stamped", counts.get("unstamped", 0) if stamps is not None else "—",
+                       help="Batched but no calendar has stamped them yet (none configured, or none answered).")
 
         st.subheader("Chain per site")
         if chains is None:
             ui.missing("evidence_chain", "chain status")
         else:
             ui.table(ui.named(chains.with_columns(
-                pl.when(pl.col("chain_ok")).then(pl.lit("intact")).otherwise(pl.lit("BROKEN")).alias("chain"))),
+                pl.when(pl.col("chain_ok").is_null()).then(pl.lit("not checked yet"))
+                .when(pl.col("chain_ok")).then(pl.lit("intact")).otherwise(pl.lit("BROKEN")).alias("chain"))),
                 "evidence_chains")
 
         st.subheader("OpenTimestamps stamps")
         if stamps is None:
-            ui.missing("evidence_stamps", "stamp data")
+            ui.missing("evidence_batches", "stamp data")
         else:
             shown = ui.named(stamps)
             if shown.height:
                 ui.chart(alt.Chart(shown).mark_bar().encode(
                     y=alt.Y("site:N", title=None), x=alt.X("count():Q", title="Batches"),
-                    color=alt.Color("status:N", scale=alt.Scale(domain=["confirmed", "pending", "failed"],
-                                                                range=["#2e7d32", "#f9a825", "#c62828"])),
-                    tooltip=["site", "status", "count()"]), "evidence_stamps_chart")
-            ui.table(shown, "evidence_stamps", empty="No batches stamped in the period.")
+                    color=alt.Color("status:N", scale=alt.Scale(
+                        domain=["confirmed", "pending", "unstamped", "failed"],
+                        range=["#2e7d32", "#f9a825", "#90a4ae", "#c62828"])),
+                    tooltip=["site", "status", "count()"]), "evidence_batches_chart")
+            ui.table(shown, "evidence_batches", empty="No batches made in the period.")
 
     st.subheader("Verify offline")
     st.caption("Runs the checks of `osiris evidence verify`: an export package directory (signatures, chain, "

@@ -17,15 +17,15 @@ def chains(filters: Filters) -> pl.DataFrame | None:
 
 
 def stamps(filters: Filters) -> pl.DataFrame | None:
-    """Batches stamped in the period, newest first, with their block height once confirmed."""
-    frame = select("evidence_stamps", filters)
+    """Batches made in the period, newest first: stamp status and the block height once confirmed."""
+    frame = select("evidence_batches", filters)
     if frame is None:
         return None
-    return (frame.sort("stamped_at", "batch_id", descending=True, nulls_last=True)
-            .select("site_id", "batch_id", "status", "block_height", "block_time", "leaf_count", "root",
-                    "stamped_at", "upgraded_at"))
+    return (frame.sort("created_at", "batch_id", descending=True, nulls_last=True)
+            .select("site_id", "batch_id", "status", "block_height", "block_time", "leaf_count", "first_seq",
+                    "last_seq", "root", "created_at", "stamped_at", "upgraded_at", "last_error"))
 
 
 def stamp_counts(rows: pl.DataFrame) -> dict[str, int]:
-    """Batches per stamp status (pending, confirmed, failed, …)."""
+    """Batches per stamp status (unstamped, pending, confirmed, failed, …)."""
     return {str(k): int(v) for k, v in rows.group_by("status").len().iter_rows()}

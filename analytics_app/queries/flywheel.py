@@ -17,14 +17,16 @@ def candidates(filters: Filters) -> pl.DataFrame | None:
     frame = select("flywheel_candidates", Filters(None, filters.start, filters.end))
     if frame is None:
         return None
-    return (frame.with_columns(pl.col("reasons").map_elements(_reasons, return_dtype=pl.Utf8))
+    # The flywheel keeps reasons as a JSON list; a producer may publish it as text or as a list column.
+    reasons = (pl.col("reasons").cast(pl.List(pl.Utf8)).list.join("; ") if isinstance(frame.schema["reasons"], pl.List)
+               else pl.col("reasons").map_elements(_reasons, return_dtype=pl.Utf8, skip_nulls=True))
+    return (frame.with_columns(reasons)
             .sort(["wilson_lower", "n"], descending=True, nulls_last=True)
             .select("verdict", "check_type", "platform", "runbook_id", "n", "successes", "wilson_lower",
                     "wilson_upper", "sites", "rule_id", "reasons", "pattern_signature", "evaluated_at"))
 
 
 def _reasons(value: str | None) -> str:
-    # The flywheel stores reasons as a JSON list; show them as one line.
     if not value:
         return ""
     try:

@@ -105,9 +105,9 @@ def write_demo_marts(folder: Path, sites: int = 12, days: int = 90, hosts: int =
         add("evidence_chain", site_id=site, bundles=hosts * days * 10, head_seq=hosts * days * 10 - 1, chain_ok=True,
             breaks=0, unbatched=5)
         for d in range(days):
-            add("evidence_stamps", site_id=site, batch_id=f"batch-{s}-{d}", status="confirmed" if d < days - 2 else
+            add("evidence_batches", site_id=site, batch_id=f"batch-{s}-{d}", status="confirmed" if d < days - 2 else
                 "pending", block_height=900000 + d if d < days - 2 else None, leaf_count=hosts * 10,
-                stamped_at=t0 + timedelta(days=d))
+                created_at=t0 + timedelta(days=d), stamped_at=t0 + timedelta(days=d))
     for r in range(40):
         add("flywheel_candidates", pattern_signature=f"sig-{r}", runbook_id=f"RB-{r}", n=30, successes=29,
             wilson_lower=0.85, verdict="promote" if r % 3 else "reject", reasons="[]", evaluated_at=t0)

@@ -239,15 +239,17 @@ CHAINS = [
     {"site_id": SITE_B, "bundles": 5, "head_seq": 4, "head_hash": "cd" * 32, "last_bundle_at": ts(3),
      "chain_ok": False, "breaks": 1, "unbatched": 0},
 ]
-# Stamps: 1 confirmed (block 358391), 2 pending.
+# Batches: 1 confirmed (block 358391), 2 pending, 1 not stamped yet (no calendar answered).
 STAMPS = [
     {"site_id": SITE_A, "batch_id": "batch-1", "root": "11" * 32, "leaf_count": 6, "status": "confirmed",
-     "block_height": 358391, "block_time": datetime(2015, 5, 28, 15, 41, 18, tzinfo=UTC), "stamped_at": ts(2),
-     "upgraded_at": ts(3)},
+     "block_height": 358391, "block_time": datetime(2015, 5, 28, 15, 41, 18, tzinfo=UTC), "created_at": ts(2),
+     "stamped_at": ts(2), "upgraded_at": ts(3)},
     {"site_id": SITE_A, "batch_id": "batch-2", "root": "22" * 32, "leaf_count": 4, "status": "pending",
-     "stamped_at": ts(3)},
+     "created_at": ts(3), "stamped_at": ts(3)},
     {"site_id": SITE_B, "batch_id": "batch-3", "root": "33" * 32, "leaf_count": 5, "status": "pending",
-     "stamped_at": ts(3)},
+     "created_at": ts(3), "stamped_at": ts(3)},
+    {"site_id": SITE_B, "batch_id": "batch-4", "root": "44" * 32, "leaf_count": 2, "status": "unstamped",
+     "created_at": ts(10), "last_error": "no calendar configured"},
 ]
 BUNDLES = [
     {"site_id": SITE_A, "bundle_id": f"bundle-{n}", "seq": n, "kind": "check", "check_type": check, "target": host,
@@ -292,7 +294,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     "device_compliance": DEVICES, "device_checks": DEVICE_CHECKS, "incidents": INCIDENTS,
     "healing_history": HEALING, "open_ports": PORTS, "cve_exposure": CVES, "control_coverage": COVERAGE,
     "flywheel_candidates": CANDIDATES, "flywheel_rules": RULES, "flywheel_audit": AUDIT,
-    "evidence_chain": CHAINS, "evidence_stamps": STAMPS, "evidence_bundles": BUNDLES,
+    "evidence_chain": CHAINS, "evidence_batches": STAMPS, "evidence_bundles": BUNDLES,
     "escalations": ESCALATIONS, "escalation_attempts": ATTEMPTS,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.analytics_app.apptest import metric, table, texts
-from tests.analytics_app.fixtures import SITE_A
+from tests.analytics_app.fixtures import CHAINS, SITE_A, SITE_B, frame
 
 PAGE = "pages/evidence.py"
 
@@ -15,10 +15,19 @@ def test_evidence_fixture_marts_chain_and_stamps(marts, open_page):
     assert metric(at, "Broken chains") == "1"
     assert metric(at, "Stamps confirmed") == "1"
     assert metric(at, "Stamps pending") == "2"
+    assert metric(at, "Batches not stamped") == "1"
     chains = table(at, "evidence_chains").set_index("site")
     assert chains.loc["Clinic B", "chain"] == "BROKEN"
-    stamps = table(at, "evidence_stamps")
+    stamps = table(at, "evidence_batches")
     assert stamps.loc[stamps["batch_id"] == "batch-1", "block_height"].item() == 358391
+
+
+def test_evidence_chain_not_checked_yet_is_not_broken(marts, open_page):
+    rows = [{**c, "chain_ok": None} if c["site_id"] == SITE_B else c for c in CHAINS]
+    frame("evidence_chain", rows).write_parquet(marts / "evidence_chain.parquet")
+    at = open_page(PAGE)
+    assert metric(at, "Broken chains") == "0"
+    assert table(at, "evidence_chains").set_index("site").loc["Clinic B", "chain"] == "not checked yet"
 
 
 def test_evidence_site_filter_counts_one_site(marts, open_page):

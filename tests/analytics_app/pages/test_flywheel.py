@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import polars as pl
+
 from tests.analytics_app.apptest import charts, metric, table, texts
-from tests.analytics_app.fixtures import SITE_B
+from tests.analytics_app.fixtures import CANDIDATES, SITE_B, frame
 
 PAGE = "pages/flywheel.py"
 
@@ -52,3 +54,13 @@ def test_flywheel_period_before_evaluations_hides_candidates(marts, open_page):
     at = open_page(PAGE, period=(date(2026, 11, 2), date(2026, 11, 5)))
     assert len(table(at, "flywheel_candidates")) == 0
     assert list(table(at, "flywheel_audit")["action"]) == ["promote"]
+
+
+def test_flywheel_reasons_published_as_list_column(marts, open_page):
+    rows = [{**c, "reasons": None} for c in CANDIDATES]
+    lists = frame("flywheel_candidates", rows).with_columns(
+        pl.Series("reasons", [json.loads(c["reasons"]) for c in CANDIDATES], dtype=pl.List(pl.Utf8)))
+    lists.write_parquet(marts / "flywheel_candidates.parquet")
+    at = open_page(PAGE)
+    assert not at.exception
+    assert table(at, "flywheel_candidates")["reasons"].iloc[2] == "wilson_lower 0.757 < 0.85"
