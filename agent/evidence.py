@@ -14,7 +14,7 @@ heal's bundle is written in the transaction that records the heal's outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -78,6 +78,7 @@ class EvidenceRecorder:
         self.outbox = outbox
         self.mode = mode
         self.unattributed = 0  # runs before the first check-in named this appliance: nothing to sign as
+        self.unsignable = 0
 
     def checks(self, results: Sequence[CheckResult]) -> int:
         """Queue one bundle per check run (one transaction for all); returns how many were queued."""
@@ -88,7 +89,9 @@ class EvidenceRecorder:
             if not result.appliance_id:
                 self.unattributed += 1
                 continue
-            events.append(evidence_event(sign_bundle(check_bundle(result, result.appliance_id), self.signing_key)))
+            event = self._sign(lambda r=result: check_bundle(r, r.appliance_id))
+            if event is not None:
+                events.append(event)
         try:
             return self.outbox.add(events, sheddable=True)
         except OutboxFullError:
@@ -102,8 +105,18 @@ class EvidenceRecorder:
         if not appliance_id:
             self.unattributed += 1
             return False
-        bundle = heal_bundle(outcome, check_type, appliance_id)
-        return bool(self.outbox.add([evidence_event(sign_bundle(bundle, self.signing_key))]))
+        event = self._sign(lambda: heal_bundle(outcome, check_type, appliance_id))
+        return event is not None and bool(self.outbox.add([event]))
+
+    def _sign(self, build: Callable[[], EvidenceBundle]) -> TelemetryEvent | None:
+        try:
+            return evidence_event(sign_bundle(build(), self.signing_key))
+        except ValueError as exc:
+            # Facts a check printed that JSON cannot carry faithfully (NaN, an unpaired surrogate):
+            # nothing can be signed for them; the check result itself still travels.
+            self.unsignable += 1
+            log.warning("evidence bundle not signed: %s", str(exc).splitlines()[0])
+            return None
 
 
 def utc(moment: datetime) -> datetime:

@@ -91,9 +91,12 @@ def verify_rows(appliance: ApplianceIdentity, rows: Sequence[tuple[str, str, str
         key = key or _verify_key(appliance)
         try:
             verify_signed(signed, key)
+            digest = bundle_hash(signed)
         except EvidenceError as exc:
             raise BadRequest(f"event {event_id}: evidence refused: {exc}") from None
-        verified[event_id] = Verified(event_id, signed, payload, bundle_hash(signed))
+        except ValueError as exc:  # e.g. an unpaired surrogate: no UTF-8 form, so nothing was signed
+            raise BadRequest(f"event {event_id}: evidence bundle has no canonical form: {exc}") from None
+        verified[event_id] = Verified(event_id, signed, payload, digest)
     return verified
 
 

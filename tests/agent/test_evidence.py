@@ -100,3 +100,15 @@ def test_settings_evidence_mode_from_environment(monkeypatch):
     monkeypatch.setenv("MSP_EVIDENCE", "sometimes")
     with pytest.raises(SettingsError, match="evidence"):
         load_settings()
+
+
+def test_cycle_unsignable_facts_skip_that_bundle_only(central, make_agent):
+    # A check that prints NaN has no canonical JSON form: no bundle for it, the cycle and the rest go on.
+    state, _ = central
+    target = sim("w1", "windows")
+    target.executor.drift("firewall_status", details={"ratio": float("nan")})
+    agent = make_agent([target], evidence="all")
+    report = agent.cycle()
+    assert report.outbox_depth == 0 and agent.evidence.unsignable >= 1
+    checks = [b for b in _bundles(state) if b.bundle.kind == "check"]
+    assert len(checks) == report.checks - 1 and "firewall_status" not in {b.bundle.check_type for b in checks}

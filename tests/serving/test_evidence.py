@@ -212,3 +212,14 @@ async def test_chain_status_unknown_site_404_and_empty_site_zero(api):
     status = await _status(api, sid)
     assert (status["length"], status["intact"], status["verified_up_to"], status["head_hash"]) == (
         0, True, None, GENESIS_HASH)
+
+
+async def test_ingest_bundle_without_a_canonical_form_bad_request(api):
+    # An unpaired surrogate has no UTF-8 form: nothing can have been signed over it (and it must not 500).
+    sid = await factories.site(api.client, api.admin)
+    appliance = await factories.appliance(api.client, api.admin, sid)
+    ev = factories.evidence_event(appliance)
+    ev["payload"]["bundle"]["target"] = "pc-\ud800"
+    body = json.dumps({"events": [ev]}).encode()
+    r = await api.client.post(TELEMETRY, content=body, headers={**appliance.headers, "content-type": "application/json"})
+    assert r.status_code == 400 and ev["event_id"] in r.json()["detail"]
