@@ -16,6 +16,7 @@ from analytics_app.errors import AnalyticsError
 
 SITES_KEY = "filter_sites"
 PERIOD_KEY = "filter_period"
+EARLIEST = date(2000, 1, 1)
 DEFAULT_DAYS = 90  # the default period: the last 90 days of data, or all of it when there is less
 # (script under analytics_app/, title, icon): the navigation `app.py` declares, in menu order.
 PAGES = [
@@ -42,7 +43,9 @@ def sidebar() -> None:
             default = (today - timedelta(days=DEFAULT_DAYS - 1), today)
         else:
             default = (max(bounds[0], bounds[1] - timedelta(days=DEFAULT_DAYS - 1)), bounds[1])
-        st.date_input("Period (UTC days)", value=default, key=PERIOD_KEY, format="YYYY-MM-DD")
+        # Streamlit's default limits are ten years either side of the default; history can be older.
+        st.date_input("Period (UTC days)", value=default, key=PERIOD_KEY, format="YYYY-MM-DD",
+                      min_value=EARLIEST, max_value=max(default[1], date.today()) + timedelta(days=366))
         stamps = data.published()
         if stamps:
             st.caption(f"{len(stamps)} marts published, latest {max(stamps.values()):%Y-%m-%d %H:%M} UTC")

@@ -44,7 +44,17 @@ def _baseline(folder: Path, repeat: int) -> float:
 
 def _apptest(repeat: int) -> dict[str, dict[str, float]]:
     import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
+
+    # As `osiris ui` serves it: every run executes app.py (sidebar, navigation) and then the page.
+    original = PagesManager.__init__
+
+    def _init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = _init
 
     out = {}
     for path, title, _ in PAGES:

@@ -12,7 +12,10 @@ from analytics_app.queries import overview as q
 with ui.page("Overview") as f:
     st.caption(f"Period: {ui.period_text(f)}")
 
-    daily, by_site = q.compliance_daily(f), q.compliance_by_site(f)
+    grains = ["day", "week"]
+    grain = st.radio("Compliance trend by", grains, index=grains.index(q.default_grain(f)), horizontal=True,
+                     key="overview_grain")
+    daily, by_site = q.compliance_daily(f, grain), q.compliance_by_site(f)
     weekly, spend, incidents = q.tier_weekly(f), q.l2_spend_daily(f), q.open_incidents(f)
     if all(x is None for x in (daily, weekly, spend, incidents)):
         ui.require(None, "compliance_rates", "compliance data")
@@ -35,7 +38,7 @@ with ui.page("Overview") as f:
         shown = ui.named(daily)
         # Markers help on a few weeks of days; on a quarter they only cost drawing time.
         ui.chart(alt.Chart(shown).mark_line(point=shown["day"].n_unique() <= 31).encode(
-            x=alt.X("day:T", title="Day"),
+            x=alt.X("day:T", title="Week" if grain == "week" else "Day"),
             y=alt.Y("compliance_rate:Q", title="Compliance rate", axis=alt.Axis(format="%"),
                     scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("site:N", title="Site"),

@@ -9,8 +9,8 @@ from analytics_app import ui
 from analytics_app.queries import vulnerabilities as q
 
 with ui.page("Vulnerabilities") as f:
-    st.caption("Software seen since the period's start; CVEs published by its end. A CVE is *exposed* when "
-               "the latest network scan shows a port serving the vulnerable software.")
+    st.caption("Exposure as the latest inventory and scan stand, for CVEs published by the period's end. A CVE is "
+               "*exposed* when the latest network scan shows a port serving the vulnerable software.")
     ui.require(q.exposure(f), "cve_exposure", "CVE data")
 
     left, right = st.columns([3, 1])

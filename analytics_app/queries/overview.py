@@ -15,13 +15,22 @@ def _rate(passed: str = "passed", failed: str = "failed") -> pl.Expr:
     return pl.when(total > 0).then(pl.col(passed) / total).otherwise(None).alias("compliance_rate")
 
 
-def compliance_daily(filters: Filters) -> pl.DataFrame | None:
-    """Site × day: passed, failed and the compliance rate over every check type."""
+def compliance_daily(filters: Filters, grain: str = "day") -> pl.DataFrame | None:
+    """Site × day (or × week, Mondays): passed, failed and the compliance rate over every check type."""
     frame = select("compliance_rates", filters)
     if frame is None:
         return None
+    if grain == "week":
+        frame = frame.with_columns(pl.col("day").dt.truncate("1w"))
     return (frame.group_by("site_id", "day").agg(pl.col("passed", "failed").sum())
             .with_columns(_rate()).sort("site_id", "day"))
+
+
+def default_grain(filters: Filters) -> str:
+    """Weeks over long periods (daily results swing with the day's check mix), days over a month or less."""
+    if filters.start is None or filters.end is None:
+        return "week"
+    return "week" if (filters.end - filters.start).days > 31 else "day"
 
 
 def compliance_by_site(filters: Filters) -> pl.DataFrame | None:

@@ -11,15 +11,16 @@ _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 def exposure(filters: Filters, severities: list[str] | None = None, exposed_only: bool = False) -> pl.DataFrame | None:
-    """Device × CVE rows of the selected sites: software still seen since the period's start and CVEs
-    published by its end; exposed first, then severity, then CVSS."""
+    """Device × CVE rows of the selected sites as the latest inventory and scan stand, leaving out CVEs
+    published after the period's end; exposed first, then severity, then CVSS.
+
+    The period's start does not apply: appliances report software when it changes, so an old
+    `last_observed_at` means "still installed", not "gone".
+    """
     frame = load("cve_exposure")
     if frame is None:
         return None
     frame = by_site(frame, filters)
-    if filters.start is not None:
-        frame = frame.filter(pl.col("last_observed_at").is_null()
-                             | (pl.col("last_observed_at").dt.date() >= filters.start))
     if filters.end is not None:
         frame = frame.filter(pl.col("published").is_null() | (pl.col("published").dt.date() <= filters.end))
     if severities:

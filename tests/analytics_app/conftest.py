@@ -27,21 +27,39 @@ def marts(home: Path) -> Path:
     return write_marts(home / "marts")
 
 
+@pytest.fixture(autouse=True)
+def _navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the app as `osiris ui` serves it (`analytics_app.serve`): pages come from `st.navigation` only.
+
+    AppTest resets Streamlit's "pages/ folder" switch before every run, and with a `pages/` folder beside
+    the entry script a rerun would then execute the page alone, without app.py and its sidebar.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def _init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", _init)
+
+
 @pytest.fixture
 def open_page() -> Callable[..., AppTest]:
-    """Run the app on one page (its path under analytics_app/) and return the finished AppTest."""
+    """Run the app on one page (its path under analytics_app/), set the sidebar filters if given."""
 
     def _open(page: str, *, sites: list[str] | None = None, period: tuple | None = None) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=30)
-        # The filters go in through session state: after the first run AppTest's element tree holds
-        # only the page's elements, not the entry script's sidebar (seen with Streamlit 1.67).
-        if sites is not None:
-            at.session_state[SITES_KEY] = sites
-        if period is not None:
-            at.session_state[PERIOD_KEY] = period
         at.run()
         if page != "pages/overview.py":
             at.switch_page(page)
+            at.run()
+        if sites is not None:
+            at.multiselect(key=SITES_KEY).set_value(sites)
+        if period is not None:
+            at.date_input(key=PERIOD_KEY).set_value(period)
+        if sites is not None or period is not None:
             at.run()
         return at
 

@@ -51,3 +51,10 @@ def test_overview_period_excludes_later_days(marts, open_page):
     assert metric(at, "Open incidents") == "3"  # inc-5 was opened on Nov 10
     assert metric(at, "L1 share, last week") == "57.1%"
     assert list(table(at, "overview_open_incidents")["incident_id"]) == ["inc-1", "inc-2", "inc-3"]
+
+
+def test_overview_weekly_trend_pools_days(marts, open_page):
+    at = open_page(PAGE)
+    at.radio(key="overview_grain").set_value("week").run()
+    weekly = charts(at)[0]["_data"].filter(pl.col("site") == "Clinic B").sort("day")
+    assert weekly["compliance_rate"].to_list() == [0.75, 0.5]  # Nov 2-3: 3 of 4; Nov 10: 1 of 2

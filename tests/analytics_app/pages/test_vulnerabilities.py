@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from tests.analytics_app.apptest import charts, metric, table
@@ -40,3 +42,14 @@ def test_vulnerabilities_exposed_only_and_site(marts, open_page):
     at.toggle(key="vuln_exposed_only").set_value(True).run()
     assert metric(at, "CVEs") == "0"
     assert len(table(at, "vuln_exposure")) == 0
+
+
+def test_vulnerabilities_old_inventory_still_counts(marts, open_page):
+    # Software last reported on Nov 2 is still installed on Nov 5-10: inventory is reported on change.
+    at = open_page(PAGE, period=(date(2026, 11, 5), date(2026, 11, 10)))
+    assert metric(at, "CVEs") == "3"
+
+
+def test_vulnerabilities_period_before_publication_hides_cves(marts, open_page):
+    at = open_page(PAGE, period=(date(2015, 1, 1), date(2015, 12, 31)))
+    assert metric(at, "CVEs") == "0"
