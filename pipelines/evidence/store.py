@@ -53,12 +53,16 @@ async def _batch_site(conn: asyncpg.Connection, site_id: uuid.UUID, max_leaves: 
         return out  # another run batched them while this one waited for the lock
     anchor = GENESIS_HASH if first == 0 else await conn.fetchval(sql("evidence/chain_hash_at"), site_id, first - 1)
     walker = ChainWalker(str(site_id), await store.keyring(conn, site_id), start_seq=first, anchor=anchor)
+    # The head first: bundles appended while this walk runs (seq >= length) wait for the next run, so
+    # the walk and the head it ends on describe one moment.
+    head = await conn.fetchrow(sql("evidence/head_get"), site_id)
+    length = int(head["length"])
     rows, cursor = [], first
     while len(rows) < max_per_site:
         page = await store.unbatched_page(conn, site_id, cursor, min(store.PAGE, max_per_site - len(rows)))
+        page = [r for r in page if r.seq < length]
         if not page:
-            head = await conn.fetchrow(sql("evidence/head_get"), site_id)
-            walker.finish(int(head["length"]), head["head_hash"])
+            walker.finish(length, head["head_hash"])
             break
         walker.feed(page)
         rows += page

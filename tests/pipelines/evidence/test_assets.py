@@ -162,3 +162,29 @@ def test_stamping_disabled_without_calendars_says_so(pg_url, run, calendar):
     assert metadata(result, "evidence_stamps")["calendars"].startswith("stamping disabled")
     assert q(pg_url, "SELECT status FROM evidence_batches") == [{"status": "unstamped"}]
     assert calendar.requests == []
+
+
+def test_bundles_arriving_during_the_walk_wait_for_the_next_run(pg_url, run, monkeypatch):
+    from pipelines.evidence import store as pipeline_store
+    from tests.pipelines.evidence.seed import send
+    from warehouse.pg import create_pool
+
+    (site,) = seed(pg_url, bundles=3)
+    original, arrived = pipeline_store.store.unbatched_page, []
+
+    async def racing(conn, site_id, from_seq, limit):
+        if not arrived:  # an appliance's batch commits after the walk read the head, before its first page
+            arrived.append(True)
+            pool = await create_pool(pg_url, min_size=1, max_size=1)
+            try:
+                await send(pool, site, 2)
+            finally:
+                await pool.close()
+        return await original(conn, site_id, from_seq, limit)
+
+    monkeypatch.setattr(pipeline_store.store, "unbatched_page", racing)
+    first = run(_select("evidence_batches"))
+    assert metadata(first, "evidence_batches")["bundles_batched"] == 3
+    assert checks(first)[("evidence_batches", "chain_verifies")].passed
+    second = run(_select("evidence_batches"))
+    assert metadata(second, "evidence_batches")["bundles_batched"] == 2
