@@ -40,7 +40,7 @@ with ui.page("Overview") as f:
         ui.chart(alt.Chart(shown).mark_line(point=shown["day"].n_unique() <= 31).encode(
             x=alt.X("day:T", title="Week" if grain == "week" else "Day"),
             y=alt.Y("compliance_rate:Q", title="Compliance rate", axis=alt.Axis(format="%"),
-                    scale=alt.Scale(domain=[0, 1])),
+                    scale=alt.Scale(zero=False, domainMax=1)),  # rates sit near 100%: show the dips
             color=alt.Color("site:N", title="Site"),
             tooltip=["site", "day:T", alt.Tooltip("compliance_rate:Q", format=".1%"), "passed", "failed"]),
             "overview_compliance_chart")
