@@ -20,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from serving.app import create_app
 from serving.services.auth import Role, create_token
+from serving.services.evidence_stream import LAGGED, QUEUE_SIZE, Subscriber
 from tests.serving import factories
 from tests.serving.conftest import make_settings
 from warehouse.evidence import store
@@ -128,3 +129,41 @@ async def test_stream_refuses_everyone_else(live, who, status):
         async with connect(f"{live.ws}/api/evidence/stream{query}"):
             pass
     assert caught.value.response.status_code == status
+
+
+async def test_stream_survives_its_database_connection_being_killed(live):
+    sid = await factories.site(live.client, live.admin)
+    appliance = await factories.appliance(live.client, live.admin, sid)
+    conn = await asyncpg.connect(live.db_url)
+    listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+    try:
+        async with connect(f"{live.ws}/api/evidence/stream?token={live.admin}") as ws:
+            await ws.recv()
+            (old,) = [r["pid"] for r in await conn.fetch(listeners)]
+            await conn.execute("SELECT pg_terminate_backend($1)", old)
+            for _ in range(200):  # the hub notices and listens again on a fresh connection
+                pids = [r["pid"] for r in await conn.fetch(listeners)]
+                if pids and old not in pids:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the stream did not listen again")
+            event = factories.evidence_event(appliance)
+            r = await live.client.post("/api/agent/telemetry", json={"events": [event]}, headers=appliance.headers)
+            assert r.status_code == 200
+            assert (await _next(ws, "bundle"))["bundle_id"] == event["event_id"]
+    finally:
+        await conn.close()
+
+
+def test_subscriber_that_falls_behind_is_told_and_dropped():
+    sub = Subscriber(None)
+    for n in range(QUEUE_SIZE + 5):
+        sub.offer({"type": "bundle", "site_id": "s", "seq": n})
+    items = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+    assert sub.dropped and len(items) == QUEUE_SIZE and items[-1] is LAGGED
+    sub.offer({"type": "bundle", "site_id": "s", "seq": -1})
+    assert sub.queue.empty()
+    only_a = Subscriber("a")
+    only_a.offer({"type": "bundle", "site_id": "b"})
+    assert only_a.queue.empty()
