@@ -36,6 +36,7 @@ from serving.api.routes import (
 )
 from serving.bodylimit import BodyLimitMiddleware
 from serving.metrics import Metrics, MetricsMiddleware
+from serving.models import ErrorBody
 from serving.ratelimit import TokenBucket
 from serving.security import load_or_create_signing_key
 from serving.services.orders import expire_stale
@@ -51,6 +52,14 @@ OPTIONAL_ROUTERS = ("serving.l2.routes", "serving.l3.routes", "serving.api.route
                     "serving.api.routes.flywheel", "serving.api.routes.evidence")
 """Modules other areas add later; each exposes `router`. Absent ones are skipped."""
 GRPC_MODULE = "serving.grpc.server"
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    "4XX": {"model": ErrorBody, "description": "Refused: 400 bad input, 401/403 credentials, 404 (names the id), "
+            "409 conflict, 413 too large, 429 rate limited (see Retry-After)"},
+    503: {"model": ErrorBody, "description": "The database is unreachable right now; retry after Retry-After"},
+}
+"""Declared on every operation: what the one error handler really answers. (Declaring `4XX` also stops
+FastAPI from documenting a 422 this app never sends: bad input is a 400.)"""
 
 
 def _optional(name: str):
@@ -118,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Appliances check in, pull signed rules and orders, and report telemetry.",
         lifespan=_lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()

@@ -35,6 +35,23 @@ def _timezone(value: str | None) -> str | None:
     return value
 
 
+# --- errors ----------------------------------------------------------------------------------------
+
+
+class ErrorItem(BaseModel):
+    """One thing wrong with a malformed request: where, and why (never the value: it may be a secret)."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer (`serving.api.handlers`): a one-line reason, or the fields a malformed request got wrong."""
+
+    detail: str | list[ErrorItem]
+
+
 # --- sites and devices ---------------------------------------------------------------------------
 
 
