@@ -38,9 +38,10 @@ from tests.serving.grpc.conftest import grpc_settings, pool, servers, signing_ke
 
 ROLES = ("admin", "partner", "auditor", "appliance")
 
-# Kept out of the server's environment: it must never call a real LLM or a real channel.
-_OUTSIDE = ("ANTHROPIC_API_KEY", "OSIRIS_SLACK_WEBHOOK_URL", "OSIRIS_TEAMS_WEBHOOK_URL", "OSIRIS_PAGERDUTY_ROUTING_KEY",
-            "OSIRIS_SMTP_HOST", "OSIRIS_SMTP_PASSWORD")
+
+def _offline(environ: dict[str, str]) -> dict[str, str]:
+    """The environment without an LLM key or L3 channel settings: the server must never leave 127.0.0.1."""
+    return {k: v for k, v in environ.items() if k != "ANTHROPIC_API_KEY" and not k.startswith("OSIRIS_L3_")}
 
 
 @dataclass
@@ -118,7 +119,7 @@ def seeded_server(pg_server_url: str, serving_template: str,  # noqa: F811 - the
     home = tmp_path_factory.mktemp("hardening-home")
     port = _free_port()
     database_url = with_database(pg_server_url, name)
-    env = {k: v for k, v in os.environ.items() if k not in _OUTSIDE}
+    env = _offline(dict(os.environ))
     # Generous limits: the bucket is tested on its own; here it would only turn requests into 429s.
     env.update(DATABASE_URL=database_url, OSIRIS_HOME=str(home), OSIRIS_RATE_LIMIT_PER_SECOND="100000",
                OSIRIS_RATE_LIMIT_BURST="100000")
