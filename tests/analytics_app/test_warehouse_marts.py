@@ -54,3 +54,17 @@ def test_warehouse_marts_overview_rate_matches_mart(published, home, open_page):
     rates = pl.read_parquet(published / "compliance_rates.parquet")
     expected = rates["passed"].sum() / (rates["passed"].sum() + rates["failed"].sum())
     assert metric(open_page("pages/overview.py"), "Compliance rate") == f"{expected * 100:.1f}%"
+
+
+def test_evidence_pipeline_marts_carry_report_columns():
+    from pipelines.evidence.marts import ALIASES
+    from pipelines.evidence.marts import MARTS as PUBLISHED
+    from pipelines.evidence.transforms import BATCH_SCHEMA, CHAIN_SCHEMA
+
+    assert "evidence_batches" in PUBLISHED and "evidence_bundles" in PUBLISHED
+    assert "evidence_chain" in ALIASES["evidence_chain_status"]  # the name the reports read first
+    for name, schema in (("evidence_batches", BATCH_SCHEMA), ("evidence_chain", CHAIN_SCHEMA)):
+        spec = MARTS[name]
+        assert [c for c in spec.required if c not in schema] == []
+        assert {c: schema[c] for c in spec.columns if c in schema} == {c: spec.columns[c] for c in spec.columns
+                                                                       if c in schema}
