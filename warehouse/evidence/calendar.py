@@ -4,7 +4,8 @@ The calendar protocol is two calls: `POST {url}/digest` with the raw digest as t
 timestamp tree ending in a pending attestation; `GET {url}/timestamp/<hex commitment>` answers the
 tree from that commitment on to a Bitcoin attestation once the calendar has one (404 until then).
 
-Nothing here blocks a pipeline: every request has a timeout, nothing retries in a loop, and a calendar
+Nothing here blocks a pipeline: every request ends within `timeout` seconds in all (an overall
+deadline, so a calendar dripping bytes cannot stretch it), nothing retries in a loop, and a calendar
 that cannot be reached raises `CalendarUnreachableError` for the caller to record and retry on its
 next run. Proof trees are built and serialised with the `opentimestamps` library; every response is
 also parsed by our own parser first, so garbage becomes a typed error.
@@ -26,6 +27,7 @@ from opentimestamps.core.serialize import (
 )
 from opentimestamps.core.timestamp import DetachedTimestampFile, Timestamp
 
+from warehouse.deadline import RequestDeadline
 from warehouse.evidence.errors import (
     CalendarError,
     CalendarResponseError,
@@ -73,7 +75,10 @@ class CalendarClient:
             raise ValueError("at least one calendar URL is needed")
         self.urls = [url.rstrip("/") for url in urls]
         self.upgrade_urls = [url.rstrip("/") for url in (upgrade_urls if upgrade_urls is not None else urls)]
+        self.timeout = timeout
+        # No keep-alive: each request opens its own connection, which its deadline guard watches.
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                                    limits=httpx.Limits(max_keepalive_connections=0),
                                     transport=transport, headers=_HEADERS, follow_redirects=False)
 
     def close(self) -> None:
@@ -153,8 +158,10 @@ class CalendarClient:
         return UpgradeResult(new, new != ots, complete, pending, failures)
 
     def _request(self, method: str, url: str, target: str, content: bytes | None = None) -> bytes | None:
+        guard = RequestDeadline(self.timeout)
         try:
-            with self._client.stream(method, target, content=content) as response:
+            with guard, self._client.stream(method, target, content=content,
+                                            extensions=guard.extensions) as response:
                 if response.status_code == 404:
                     return None
                 if response.status_code != 200:
@@ -169,6 +176,9 @@ class CalendarClient:
         except httpx.TimeoutException as exc:
             raise CalendarUnreachableError(f"calendar {url} timed out", url=url) from exc
         except httpx.HTTPError as exc:  # refused, reset, DNS, TLS: the calendar is not there now
+            if guard.expired:
+                raise CalendarUnreachableError(f"calendar {url} timed out (no full answer in {self.timeout:g} s)",
+                                               url=url) from exc
             raise CalendarUnreachableError(f"calendar {url} unreachable: {type(exc).__name__}", url=url) from exc
 
     @staticmethod
