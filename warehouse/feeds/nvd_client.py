@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from warehouse.deadline import RequestDeadline
 from warehouse.errors import NvdApiError, NvdParseError, NvdRetriesExhaustedError, NvdShapeError
 from warehouse.feeds.nvd import last_modified, read_items
 
@@ -83,9 +84,11 @@ class NvdClient:
         max_backoff: float = 120.0,
         page_delay: float | None = None,
         timeout: float = 60.0,
+        deadline: float = 300.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
+        """`timeout` bounds each network operation; `deadline` one whole request, however the API paces it."""
         if not 1 <= results_per_page <= 2000:
             raise ValueError("results_per_page must be between 1 and 2000 (the NVD maximum)")
         if max_tries < 1:
@@ -98,7 +101,11 @@ class NvdClient:
         self.page_delay = page_delay if page_delay is not None else (0.6 if api_key else 6.0)
         self._sleep = sleep
         headers = {"apiKey": api_key} if api_key else {}
-        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport)
+        self.deadline = deadline
+        # No keep-alive: each request opens its own connection, which its deadline guard watches
+        # (pages are seconds apart by NVD's own rules, so reuse saves nothing).
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport,
+                                  limits=httpx.Limits(max_keepalive_connections=0))
 
     def __enter__(self) -> NvdClient:
         return self
@@ -115,10 +122,12 @@ class NvdClient:
         last = ""
         for attempt in range(1, self.max_tries + 1):
             wait: float | None = None
+            guard = RequestDeadline(self.deadline)
             try:
-                response = self._http.get("", params=params)
+                with guard:
+                    response = self._http.get("", params=params, extensions=guard.extensions)
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                last = f"no full answer in {self.deadline:g} s" if guard.expired else f"{type(exc).__name__}: {exc}"
             else:
                 if response.status_code == 200:
                     return _page(response)
