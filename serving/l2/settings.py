@@ -42,6 +42,9 @@ class L2Settings(BaseSettings):
     llm_model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("LLM_MODEL", "llm_model"))
     llm_timeout: float = Field(default=20.0, gt=0, validation_alias=AliasChoices("LLM_TIMEOUT", "llm_timeout"))
     llm_max_retries: int = Field(default=1, ge=0, le=5)
+    l2_deadline: float = Field(default=7.0, gt=0)
+    """The most one plan request waits for the LLM, retries included. An appliance waits 10 s for the
+    answer (its default MSP_HTTP_TIMEOUT), and the learned planner must still answer inside that."""
     llm_max_tokens: int = Field(default=2048, ge=64, le=64_000)
     llm_tool_choice: Literal["tool", "auto"] | None = None
     """None picks per model: forced (`tool`) unless the model refuses forced tool use."""
@@ -59,7 +62,7 @@ class L2Settings(BaseSettings):
 
     def deadline(self) -> float:
         """The most one LLM call may take, retries included, before the learned planner answers."""
-        return self.llm_timeout * (self.llm_max_retries + 1) + 1.0
+        return min(self.llm_timeout * (self.llm_max_retries + 1) + 1.0, self.l2_deadline)
 
     def tool_choice(self) -> dict[str, str]:
         """The `tool_choice` to send for the configured model."""
