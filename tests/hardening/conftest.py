@@ -108,7 +108,7 @@ async def _seed_site(client: httpx.AsyncClient, admin: str, role: str) -> dict[s
             "token_id": token, "escalation_id": r.json()[0]["id"], "api_key": appliance.api_key}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeded_server(pg_server_url: str, serving_template: str,  # noqa: F811 - the imported fixture
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededServer]:
     """`osiris serve` on a free 127.0.0.1 port and its own database, seeded for every role."""
