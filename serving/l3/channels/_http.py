@@ -1,11 +1,13 @@
 """POSTing JSON to a webhook and judging the answer: shared by Slack, Teams and PagerDuty.
 
-The URL is a credential, so it never appears in an attempt: errors name the host only.
+The URL is a credential, so it never appears in an attempt: errors name the host only. httpx logs
+every request's full URL at INFO, so its log records get the same redaction (see `_RedactUrls`).
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +22,20 @@ def redact_url(url: str) -> str:
     """`https://hooks.slack.com/***`: scheme and host, never the path or query holding the secret."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or '?'}{':' + str(parts.port) if parts.port else ''}/***"
+
+
+class _RedactUrls(logging.Filter):
+    """Rewrites the URL in httpx's "HTTP Request: POST <url>" records to its origin, before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+# A logger's filters run for every record it emits, whoever configured the handlers: a deployment that
+# turns on INFO or DEBUG logging still never writes a webhook's secret path.
+logging.getLogger("httpx").addFilter(_RedactUrls())
 
 
 def retry_after(value: str | None) -> float | None:
