@@ -37,6 +37,7 @@ from tests.serving.factories import bearer
 from tests.serving.grpc.conftest import grpc_settings, pool, servers, signing_key, site_id  # noqa: F401
 
 ROLES = ("admin", "partner", "auditor", "appliance")
+SEED_PASSWORD = "hunter2-seed-credential"
 
 
 def _offline(environ: dict[str, str]) -> dict[str, str]:
@@ -93,7 +94,7 @@ async def _seed_site(client: httpx.AsyncClient, admin: str, role: str) -> dict[s
     assert r.status_code == 201, r.text
     order = r.json()["id"]
     r = await client.post(f"/api/sites/{site}/credentials", headers=bearer(admin),
-                          json={"host": "pc-1.clinic.lan", "username": "svc", "password": "hunter2-seed"})
+                          json={"host": "pc-1.clinic.lan", "username": "svc", "password": SEED_PASSWORD})
     assert r.status_code == 201, r.text
     credential = r.json()["id"]
     r = await client.post(f"/api/sites/{site}/enrollment-tokens", json={}, headers=bearer(admin))
@@ -125,8 +126,10 @@ def seeded_server(pg_server_url: str, serving_template: str,  # noqa: F811 - the
                OSIRIS_RATE_LIMIT_BURST="100000")
     log_path = home / "serve.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed in the teardown below
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Debug logging: everything the server says during the suites lands in serve.log, which a test
+    # then searches for the secrets it was handed.
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--log-level", "debug"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

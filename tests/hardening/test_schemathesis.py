@@ -84,3 +84,13 @@ def test_openapi_every_operation_declares_its_errors(api_schema):
             for status in ("4XX", "503"):
                 schema = responses[status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+
+
+def test_live_server_log_holds_no_secret(seeded_server):
+    # Last in this module on purpose: by now the server has logged (at DEBUG) every request above.
+    from tests.hardening.conftest import SEED_PASSWORD
+
+    text = seeded_server.log_path.read_text(errors="replace")
+    assert "GET /openapi.json" in text, "the server's log was captured"
+    leaked = [role for role, secret in seeded_server.secrets.items() if secret in text]
+    assert not leaked and SEED_PASSWORD not in text, f"secrets of {leaked} in serve.log"
