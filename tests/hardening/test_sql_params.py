@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,12 +56,20 @@ SQL_LOADERS = frozenset({"warehouse/sql_files.py", "warehouse/migrate.py", "agen
 """The only modules that may open `.sql` files: named queries, and the two migration runners."""
 
 
-def _python_files() -> Iterator[tuple[str, ast.Module]]:
+@cache
+def _parsed() -> tuple[tuple[str, ast.Module], ...]:
+    out = []
     for path in sorted(REPO.rglob("*.py")):
         rel = path.relative_to(REPO)
         if SKIP_DIRS & set(rel.parts) or "_pb2" in path.name:
             continue
-        yield rel.as_posix(), ast.parse(path.read_text(), str(rel))
+        out.append((rel.as_posix(), ast.parse(path.read_text(), str(rel))))
+    return tuple(out)
+
+
+def _python_files() -> Iterator[tuple[str, ast.Module]]:
+    """(path relative to the repository, parsed module) for every Python file; parsed once per run."""
+    yield from _parsed()
 
 
 def _texty(node: ast.AST) -> bool:
