@@ -36,6 +36,7 @@ def summary_json(result: DemoResult, elapsed: float) -> dict[str, Any]:
         "phases": {p.name: p.seconds for p in result.phases},
         "compliance": result.extras.get("compliance", []),
         "top_cves": result.extras.get("top_cves", []),
+        "evidence": result.extras.get("evidence", {}),
         "rounds": {k: v for k, v in result.extras.items() if k.startswith("round")},
     }
 
@@ -76,6 +77,13 @@ def render(console, result: DemoResult, workspace: Path, elapsed: float) -> None
         cves.add_row(row["cve_id"], f"{row['cvss']:.1f}" if row["cvss"] is not None else "—", str(row["devices"]),
                      row["product"], "yes" if row["kev"] else "")
     console.print(cves)
+    ev = result.extras.get("evidence") or {}
+    if ev:
+        stamping = (f"{ev['stamped']} of {ev['batches']} Merkle batches stamped" if ev["stamped"]
+                    else f"{ev['batches']} Merkle batches ready; stamping is off until OSIRIS_OTS_CALENDARS names "
+                         "a calendar")
+        console.print(f"Evidence: {ev['bundles']} signed bundles chained over {ev['sites']} offices, "
+                      f"{ev['chains_intact']} chains intact ({ev['breaks']} breaks); {stamping}.")
     console.print(f"Promoted rules healed {result.promoted_heals} incidents at L1 "
                   f"({result.rules_that_healed} rules) that L2 used to plan.")
     console.print(f"Bundle v{result.bundle_version} served; appliances hold "

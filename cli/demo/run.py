@@ -277,12 +277,13 @@ class Story:
             result.after, result.l2_calls_after, result.l2_spend_after = self._period(fleet, db, "after")
             fleet.drain()
             self.say("reports", "publishing the marts the reports read")
-            self._timed("marts", materialize, ["ingest", "marts"])
-            from cli.demo.findings import compliance_by_site, top_cves
+            self._timed("marts", materialize, ["ingest", "marts", "evidence"])
+            from cli.demo.findings import compliance_by_site, evidence_state, top_cves
 
             names = {site_id: office.name for office, (site_id, _) in zip(offices, keys, strict=True)}
             result.extras["compliance"] = compliance_by_site(names)
             result.extras["top_cves"] = top_cves()
+            result.extras["evidence"] = evidence_state()
             result.promoted = asyncio.run(promoted_rules(db))
             result.promoted_heals, result.rules_that_healed = asyncio.run(promoted_heals(db))
             result.bundle_version = _served_version(central.url, keys[0][1])
