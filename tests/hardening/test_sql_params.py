@@ -39,6 +39,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("warehouse/ingest.py", "_add_new_columns"): "quote_ident() column, DuckDB type name DuckDB itself reported",
     ("warehouse/ingest.py", "load_frame"): "table through check_name() at the top of the function",
     ("warehouse/ingest.py", "raw_state"): "table through check_name() before use",
+    ("warehouse/snapshot.py", "snapshot_table_async"): "column expressions from the catalog, quote_ident() table",
+    ("warehouse/snapshot.py", "_load"): "table through check_name() in snapshot_table_async before use",
     ("benchmarks/flywheel_mining.py", "_duckdb"): "row count (an int) into a range() series expression",
     ("benchmarks/flywheel_mining.py", "_postgres"): "generated database name and an int row count",
 }
