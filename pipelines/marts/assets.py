@@ -28,14 +28,14 @@ def _publish(warehouse: WarehouseResource, con: duckdb.DuckDBPyConnection, name:
     })
 
 
-def sql_mart(name: str, deps: Sequence[str], description: str) -> AssetsDefinition:
-    """A mart that is one SQL file (`warehouse/sql/marts/<name>.sql`) over staging, then published."""
+def sql_mart(name: str, deps: Sequence[str], description: str, sql_name: str | None = None) -> AssetsDefinition:
+    """A mart that is one SQL file (`warehouse/sql/marts/<sql_name or name>.sql`) over staging, then published."""
 
     @asset(name=name, group_name=GROUP, kinds={"duckdb", "parquet"}, deps=list(deps),
            description=description)
     def _mart(warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
-            run_sql(con, f"marts/{name}")
+            run_sql(con, f"marts/{sql_name or name}")
             return _publish(warehouse, con, name)
 
     return _mart
@@ -63,6 +63,32 @@ l2_confidence = sql_mart(
     "l2_confidence", ["stg_l2_decisions", "stg_healing_outcomes"],
     "Site × confidence decile: L2 decisions and how their incidents ended (healed / failed / escalated), "
     "success_rate per decile: is the planner's confidence calibrated?")
+
+# What the report pages read beside the roll-ups: names, incidents, checks, heals, ports, escalations.
+sites = sql_mart(
+    "sites", ["raw_sites"],
+    "Site id and name for display, every site including retired ones (from the Postgres `sites` snapshot).")
+incidents = sql_mart(
+    "incidents", ["stg_incidents", "stg_healing_outcomes"],
+    "One row per incident with its current state: the latest healing outcome's tier and result decide the "
+    "status (healed: resolved, escalated, suppressed, else open) and resolved_at.")
+device_checks = sql_mart(
+    "device_checks", ["stg_check_results"],
+    "Site × device × check type: the latest result (pass / fail / not_applicable / error) and when it was seen.")
+healing_history = sql_mart(
+    "healing_history", ["stg_healing_outcomes"],
+    "Every healing outcome: site, host, incident, tier, verified status, runbook or rule, duration, finish time.")
+open_ports = sql_mart(
+    "open_ports", ["stg_device_scans"],
+    "The open ports (port, protocol, service, product) of each device's latest nmap scan, with the scan time.",
+    sql_name="open_ports_mart")
+escalations = sql_mart(
+    "escalations", ["raw_escalations"],
+    "Escalation heads (repeats folded in, counted in occurrences): the L3 queue with status, severity, reason, "
+    "channels, and when each was requested, notified and resolved.")
+escalation_attempts = sql_mart(
+    "escalation_attempts", ["raw_escalation_attempts", "raw_escalations"],
+    "Every escalation delivery attempt: channel, action, attempt number, ok, HTTP status, error and latency.")
 
 
 @asset(group_name=GROUP, kinds={"duckdb", "parquet"},
@@ -133,4 +159,5 @@ def framework_controls(warehouse: WarehouseResource) -> MaterializeResult:
 
 
 ASSETS = [compliance_rates, device_compliance, site_check_status, cve_exposure, control_coverage,
-          framework_controls, tier_distribution, l2_costs, l2_confidence]
+          framework_controls, tier_distribution, l2_costs, l2_confidence, sites, incidents, device_checks,
+          healing_history, open_ports, escalations, escalation_attempts]

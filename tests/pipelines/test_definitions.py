@@ -13,10 +13,12 @@ from pipelines.definitions import DOMAINS, defs
 REPO = Path(__file__).resolve().parents[2]
 TABLES = ("incidents", "l2_decisions", "healing_outcomes", "check_results", "device_scans", "software_inventory")
 EXPECTED = {
-    "ingest": {f"raw_{t}" for t in TABLES} | {f"stg_{t}" for t in TABLES},
+    "ingest": {f"raw_{t}" for t in TABLES} | {f"stg_{t}" for t in TABLES}
+              | {"raw_sites", "raw_escalations", "raw_escalation_attempts"},
     "feeds": {"nvd_cves", "oscal_catalog", "oscal_baselines", "hipaa_crosswalk", "check_controls"},
     "marts": {"compliance_rates", "device_compliance", "site_check_status", "cve_exposure", "control_coverage",
-              "framework_controls", "tier_distribution", "l2_costs", "l2_confidence"},
+              "framework_controls", "tier_distribution", "l2_costs", "l2_confidence", "sites", "incidents",
+              "device_checks", "healing_history", "open_ports", "escalations", "escalation_attempts"},
 }
 
 
