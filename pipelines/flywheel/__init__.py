@@ -16,8 +16,9 @@ def __getattr__(name: str) -> Any:
 
     from pipelines.flywheel.assets import ASSETS
     from pipelines.flywheel.checks import CHECKS
+    from pipelines.flywheel.marts import flywheel_marts
     from pipelines.flywheel.schedules import JOBS, SCHEDULES
 
-    value = Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=JOBS, schedules=SCHEDULES)
+    value = Definitions(assets=[*ASSETS, flywheel_marts], asset_checks=CHECKS, jobs=JOBS, schedules=SCHEDULES)
     globals()["defs"] = value
     return value

@@ -8,7 +8,8 @@ def test_definitions_hold_the_flywheel_group_check_job_and_schedule() -> None:
 
     graph = defs.resolve_asset_graph()
     group = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "flywheel"}
-    assert group == {"flywheel_candidates", "flywheel_promotions", "rule_health", "rules_bundle"}
+    assert group == {"flywheel_candidates", "flywheel_promotions", "rule_health", "rules_bundle",
+                     "flywheel_marts"}
     checks = {c.name for c in graph.asset_check_keys}
     assert "bundle_verifies" in checks
     assert defs.resolve_job_def("flywheel_job") is not None
