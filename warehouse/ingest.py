@@ -102,7 +102,8 @@ class IngestResult:
 async def pg_columns(conn: asyncpg.Connection, table: str) -> list[PgColumn]:
     """The table's columns from the catalog; ExtractError when it is missing or has no ingest_seq."""
     rows = await conn.fetch(sql("extract/columns"), quote_ident(table))
-    columns = [PgColumn(r["name"], r["type_name"], r["category"]) for r in rows]
+    # typcategory is Postgres's "char" type, which asyncpg hands back as bytes (b"A" for arrays).
+    columns = [PgColumn(r["name"], r["type_name"], _text(r["category"])) for r in rows]
     if not columns:
         raise ExtractError(f"Postgres has no table {table!r} (are the migrations applied?)")
     if "ingest_seq" not in {c.name for c in columns}:
@@ -232,3 +233,7 @@ async def pg_max_seqs(pg: asyncpg.Connection | str | None = None) -> dict[str, i
     finally:
         if own:
             await conn.close()
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +126,17 @@ def test_ingest_new_postgres_column_reaches_raw(pg_url: str, tmp_path: Path):
         versions = con.execute("SELECT DISTINCT agent_version FROM raw.check_results ORDER BY 1").fetchall()
     assert result.new_rows == later.count("check_results")
     assert versions == [("1.2.3",), (None,)]
+
+
+def test_ingest_array_column_arrives_as_json(pg_url: str, tmp_path: Path):
+    asyncio.run(write(pg_url, generate(sites=1, hosts=1, days=1)))
+    _exec(pg_url, "ALTER TABLE check_results ADD COLUMN tags text[]")
+    _exec(pg_url, "UPDATE check_results SET tags = ARRAY['a,b', 'c']")
+    with connect(tmp_path / "w.duckdb") as con:
+        ingest_table(pg_url, con, "check_results")
+        tags = con.execute("SELECT DISTINCT tags FROM raw.check_results").fetchall()
+    # JSON, not Postgres's own '{"a,b",c}' text, so a comma inside an element survives.
+    assert [json.loads(t[0]) for t in tags] == [["a,b", "c"]]
 
 
 def test_ingest_missing_table_raises_extract_error(pg_url: str, tmp_path: Path):
