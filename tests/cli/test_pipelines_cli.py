@@ -17,7 +17,10 @@ MINE = [f"{layer}_{t}" for layer in ("raw", "stg") for t in (
     "incidents", "l2_decisions", "healing_outcomes", "check_results", "device_scans", "software_inventory")] + [
     "nvd_cves", "oscal_catalog", "oscal_baselines", "hipaa_crosswalk", "check_controls", "compliance_rates",
     "device_compliance", "site_check_status", "cve_exposure", "control_coverage", "framework_controls",
-    "tier_distribution", "l2_costs", "l2_confidence"]
+    "tier_distribution", "l2_costs", "l2_confidence",
+    # state snapshotted whole each run, and the marts the report pages read
+    "raw_sites", "raw_escalations", "raw_escalation_attempts", "sites", "incidents", "device_checks",
+    "healing_history", "open_ports", "escalations", "escalation_attempts"]
 
 
 def _env(tmp_path: Path, shared_data: Path, **extra: str) -> dict[str, str]:
