@@ -59,14 +59,12 @@ class DemoFleet:
         self.clock.advance(DAY)
         return reports
 
-    def run(self, days: int, on_day=None) -> Counter:
+    def run(self, days: int) -> Counter:
         """Run `days` cycles; returns the outcomes counted by tier/status."""
         totals: Counter = Counter()
-        for day in range(days):
+        for _ in range(days):
             for report in self.cycle():
                 totals.update(report.outcomes)
-            if on_day:
-                on_day(day)
         return totals
 
     def drain(self) -> int:

@@ -82,11 +82,21 @@ def history_drift_rate(devices: int, days: int) -> float:
     return min(0.12, max(0.004, 150.0 / max(devices * days, 1)))
 
 
+DEMO_MARKER = ".osiris-demo"
+
+
 def prepare_home(home: Path) -> None:
-    """A fresh workspace: the same seed must give the same result, so nothing of a previous run stays."""
+    """A fresh workspace: the same seed must give the same result, so nothing of a previous run stays.
+
+    Only a directory the demo made itself (it holds the marker file) or an empty one is wiped, so a
+    mistyped `--home` can never delete someone's files.
+    """
     if home.exists():
+        if not home.is_dir() or (any(home.iterdir()) and not (home / DEMO_MARKER).exists()):
+            raise RuntimeError(f"{home} exists and is not a demo workspace; choose another --home")
         shutil.rmtree(home)
     home.mkdir(parents=True, mode=0o700)
+    (home / DEMO_MARKER).write_text("made by `osiris demo`; the next demo run wipes this directory\n")
     os.environ["OSIRIS_HOME"] = str(home)
     os.environ.pop("DATABASE_URL", None)  # the demo runs on the embedded default, always
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
@@ -317,8 +327,8 @@ def _round_summary(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _served_version(url: str, api_key: str) -> int:
-    reply = httpx.get(url + "/api/agent/checkin", headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
-    if reply.status_code == 405 or reply.status_code == 404:
-        reply = httpx.post(url + "/api/appliances/checkin", headers={"Authorization": f"Bearer {api_key}"},
-                           json={"hostname": "demo-summary", "agent_version": "demo"}, timeout=30)
+    """The bundle version Central Command serves, as an appliance's check-in reports it."""
+    reply = httpx.post(url + "/api/appliances/checkin", headers={"Authorization": f"Bearer {api_key}"},
+                       json={"hostname": "demo-summary", "agent_version": "demo"}, timeout=30)
+    reply.raise_for_status()
     return int(reply.json().get("bundle_version") or 0)
