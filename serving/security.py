@@ -11,9 +11,7 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,6 @@ import nacl.exceptions
 import nacl.public
 import nacl.signing
 
-from contracts.envelope import dump_signing_key, dump_verify_key, generate_signing_key, load_signing_key
-from contracts.errors import MalformedEnvelopeError
 from serving.errors import BadRequest, ServingError
 
 APPLIANCE_KEY_PREFIX = "osa_"
@@ -51,27 +47,17 @@ def same_hash(a: str, b: str) -> bool:
 
 
 def load_or_create_signing_key(path: Path) -> nacl.signing.SigningKey:
-    """The server's Ed25519 key at `path`, generated (mode 0600) on first start."""
-    path = path.expanduser()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = generate_signing_key()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: read theirs below
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(dump_signing_key(key))
-            path.with_suffix(".pub").write_text(dump_verify_key(key.verify_key))
-            return key
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"signing key {path} is readable by others (mode {oct(mode & 0o777)}); chmod 600 it")
+    """The server's Ed25519 key at `path`, generated (mode 0600) on first start.
+
+    The flywheel signs bundles with the same file, so both go through one loader.
+    """
+    from warehouse.bundles import load_or_create_signing_key as load_or_create
+    from warehouse.errors import SigningKeyError
+
     try:
-        return load_signing_key(path.read_text())
-    except (OSError, MalformedEnvelopeError) as exc:
-        raise KeyFileError(f"signing key {path}: {exc}") from exc
+        return load_or_create(path)
+    except SigningKeyError as exc:
+        raise KeyFileError(str(exc)) from exc
 
 
 def parse_public_key(value: str, what: str) -> bytes:
