@@ -57,15 +57,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def osiris_serve(db_url: str, **settings: str) -> Iterator[str]:
-    """`osiris serve` on `db_url` with extra `OSIRIS_*` settings; yields its base URL once /readyz is 200."""
-    home = tempfile.mkdtemp(prefix="osiris-bench-")
+def osiris_serve(db_url: str, *, args: tuple[str, ...] = (), home: str | None = None,
+                 **settings: str) -> Iterator[str]:
+    """`osiris serve` on `db_url` with extra CLI `args` and `OSIRIS_*` settings; yields its base URL once
+    /readyz is 200."""
+    home = home or tempfile.mkdtemp(prefix="osiris-bench-")
     env = {**os.environ, "DATABASE_URL": db_url, "OSIRIS_HOME": home,
            "OSIRIS_RATE_LIMIT_PER_SECOND": "1000000", "OSIRIS_RATE_LIMIT_BURST": "1000000"}
     env.update({f"OSIRIS_{k.upper()}": v for k, v in settings.items()})
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--log-level", "warning", *args],
         env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"

@@ -21,8 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,7 +28,7 @@ from pathlib import Path
 
 import grpc
 import httpx
-from _central import REPO, _free_port, admin_token, fresh_database
+from _central import _free_port, admin_token, fresh_database, osiris_serve
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -49,33 +47,10 @@ CHECKS = ("firewall_status", "bitlocker", "smb1_enabled", "ssh_root_login", "av_
 def serve_with_grpc(db_url: str) -> Iterator[tuple[str, int, int, Path]]:
     """`osiris serve --grpc-port` on `db_url`; yields (base URL, gRPC port, enrollment port, home)."""
     home = Path(tempfile.mkdtemp(prefix="osiris-bench-grpc-"))
-    env = {**os.environ, "DATABASE_URL": db_url, "OSIRIS_HOME": str(home),
-           "OSIRIS_RATE_LIMIT_PER_SECOND": "1000000", "OSIRIS_RATE_LIMIT_BURST": "1000000"}
-    port, grpc_port, enroll_port = _free_port(), _free_port(), _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--grpc-port", str(grpc_port),
-         "--grpc-enroll-port", str(enroll_port), "--log-level", "warning"],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"osiris serve exited: {proc.stderr.read().decode()[-500:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("osiris serve did not become ready in 60 s")
-            time.sleep(0.1)
+    grpc_port, enroll_port = _free_port(), _free_port()
+    with osiris_serve(db_url, home=str(home),
+                      args=("--grpc-port", str(grpc_port), "--grpc-enroll-port", str(enroll_port))) as base:
         yield base, grpc_port, enroll_port, home
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _csr(key: ec.EllipticCurvePrivateKey) -> bytes:

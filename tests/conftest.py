@@ -51,8 +51,13 @@ def pg_server_url(_osiris_home: Path) -> str:
     return database_url()
 
 
-async def _admin(url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(url)
+async def _admin_execute(url: str, statement: str) -> None:
+    """One statement on its own connection (CREATE / DROP DATABASE cannot run in a transaction)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 def _run(coro) -> None:
@@ -85,24 +90,12 @@ def pg_template(pg_server_url: str) -> str:
     name = f"osiris_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
     async def _make() -> None:
-        conn = await _admin(pg_server_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        await _admin_execute(pg_server_url, f'CREATE DATABASE "{name}"')
         await apply_migrations(with_database(pg_server_url, name))
 
     _run(_make())
     yield name
-
-    async def _drop() -> None:
-        conn = await _admin(pg_server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    _run(_drop())
+    _run(_admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -111,25 +104,9 @@ def pg_url(pg_server_url: str, pg_template: str) -> str:
     from warehouse.pg import with_database
 
     name = f"osiris_t_{uuid.uuid4().hex[:12]}"
-
-    async def _create() -> None:
-        conn = await _admin(pg_server_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-        finally:
-            await conn.close()
-
-    _run(_create())
+    _run(_admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
     yield with_database(pg_server_url, name)
-
-    async def _drop() -> None:
-        conn = await _admin(pg_server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    _run(_drop())
+    _run(_admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def osiris_cmd() -> list[str]:

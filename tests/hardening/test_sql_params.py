@@ -47,7 +47,6 @@ ALLOWED: dict[tuple[str, str], str] = {
 # Test scaffolding: CREATE / DROP DATABASE cannot take parameters, and the names (and the table
 # names some tests count rows in) are generated or come from fixed lists inside the test.
 ALLOWED_TEST_FILES: dict[str, str] = {
-    "tests/conftest.py": "per-test database names (uuid hex)",
     "tests/warehouse/test_pg.py": "per-test database names (uuid hex)",
     "tests/agent/test_e2e_serving.py": "table names from a fixed tuple",
     "tests/serving/test_telemetry.py": "table names from serving.services.telemetry.TABLES",

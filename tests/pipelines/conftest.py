@@ -3,14 +3,12 @@ that materializes a selection in-process (fast: no subprocess per step)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from dagster import AssetSelection, ExecuteInProcessResult, materialize
 
@@ -18,6 +16,7 @@ from pipelines.definitions import assets_and_checks
 from pipelines.evidence.resources import OtsCalendars
 from pipelines.feeds.resources import NvdFeed, ReferenceData
 from pipelines.resources import PostgresResource, WarehouseResource
+from tests.conftest import _admin_execute, _run
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 MINE = AssetSelection.groups("ingest", "feeds", "marts")
@@ -41,19 +40,11 @@ def module_database(server_url: str, template: str) -> Iterator[str]:
     from warehouse.pg import with_database
 
     name = f"osiris_pm_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    _run(_admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield with_database(server_url, name)
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+        _run(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -144,16 +144,16 @@ def test_sensor_requests_a_run_only_when_telemetry_moves(pg_url):
 
 
 def test_sensor_skips_before_migrations(pg_server_url):
-    from tests.pipelines.conftest import _admin
+    from tests.conftest import _admin_execute
     from warehouse.pg import with_database
 
     name = f"osiris_bare_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(pg_server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(_admin_execute(pg_server_url, f'CREATE DATABASE "{name}"'))
     try:
         result = new_telemetry(build_sensor_context(
             resources={"postgres": PostgresResource(url=with_database(pg_server_url, name))}))
     finally:
-        asyncio.run(_admin(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     assert isinstance(result, SkipReason) and "migrations" in result.skip_message
 
 
